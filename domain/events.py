@@ -1,0 +1,152 @@
+"""Domain events: what happened, as the flows hear it.
+
+Drivers turn bytes into these; the agent feeds them to flows and journals them. `record()` gives the
+journal-safe form of any event: a card appears in it only masked, never with its PAN.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from domain.card import Card, MaskedPan
+from domain.ids import Rrn, Stan
+from domain.money import Money
+
+
+class EntryMode(enum.Enum):
+    SWIPE = "swipe"
+    CHIP = "chip"
+    TAP = "tap"
+    FALLBACK = "fallback"  # swipe after a failed chip read
+
+
+class ReadCheck(enum.Enum):
+    """Which check a read failed: the cashier's prompt and the journal both name it."""
+
+    BAD_READ = "bad_read"  # the reader itself reported an unreadable stripe/chip
+    FORMAT = "format"  # the track or payload did not parse
+    LUHN = "luhn"
+    EXPIRY = "expiry"
+    SERVICE_CODE = "service_code"
+    TRACK_MISMATCH = "track_mismatch"  # track 1 and track 2 disagree on PAN or expiry
+
+
+@dataclass(frozen=True)
+class CardRead:
+    card: Card
+    entry_mode: EntryMode
+
+
+@dataclass(frozen=True)
+class ReadError:
+    check: ReadCheck
+    detail: str
+    masked: MaskedPan | None = None  # when enough of the card was read to show it masked
+
+
+@dataclass(frozen=True)
+class LineNoise:
+    """Bytes on a device line that were not part of any valid message: reported, skipped, journaled."""
+
+    detail: str
+    byte_count: int = 0
+
+
+class DeviceState(enum.Enum):
+    ONLINE = "online"
+    OFFLINE = "offline"
+
+
+@dataclass(frozen=True)
+class ReaderStatus:
+    state: DeviceState
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class HostResponse:
+    stan: Stan
+    response_code: str
+    rrn: Rrn | None = None
+    auth_code: str | None = None
+
+
+@dataclass(frozen=True)
+class LinkDown:
+    reason: str
+
+
+@dataclass(frozen=True)
+class LinkUp:
+    round_trip_ms: float | None = None
+
+
+class PrinterCondition(enum.Enum):
+    OK = "ok"
+    PAPER_NEAR_END = "paper_near_end"
+    PAPER_END = "paper_end"
+    COVER_OPEN = "cover_open"
+    OFFLINE = "offline"
+    ERROR = "error"
+    NO_REPLY = "no_reply"  # unknown, never OK
+
+
+@dataclass(frozen=True)
+class PrinterStatus:
+    conditions: frozenset[PrinterCondition]
+
+
+@dataclass(frozen=True)
+class CashierAction:
+    action: str
+    data: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TimerFired:
+    name: str
+
+
+@dataclass(frozen=True)
+class SettlementMissing:
+    stan: Stan
+    rrn: Rrn | None
+    amount: Money
+    approved_at: datetime
+
+
+def to_jsonable(value: Any) -> Any:
+    """Turn a domain value into JSON types. A `Card` becomes its masked form: the PAN never leaves."""
+    if isinstance(value, Card):
+        return {"masked": str(value.masked), "expiry": str(value.expiry), "service_code": value.service_code}
+    if isinstance(value, Money):
+        return value.to_json()
+    if isinstance(value, Stan | Rrn | MaskedPan):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, frozenset | set):
+        return sorted(to_jsonable(v) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+def kind_of(value: Any) -> str:
+    """'CardRead' → 'card_read': the journal's event kind for a domain event or effect."""
+    name = type(value).__name__
+    return "".join("_" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(name))
+
+
+def record(event: Any) -> tuple[str, dict[str, Any]]:
+    return kind_of(event), to_jsonable(event)
