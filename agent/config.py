@@ -1,0 +1,188 @@
+"""One TOML file configures the agent. Every problem is reported with the key and the line it is on,
+because the person reading the error is an integrator at a counter, not the author of the file.
+
+With no file at all the `simulated` profile applies: the built-in virtual devices, a journal in the
+platform's data directory. A real install names its devices as URLs (any pyserial URL for the reader).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+APP = "recoup"
+READER_FORMATS = ("framed", "msr")
+PROFILES = ("simulated", "real")
+
+
+class ConfigError(ValueError):
+    """A config problem, located: file, line and key."""
+
+
+@dataclass(frozen=True)
+class ReaderSettings:
+    url: str = "sim://"
+    format: str = "framed"
+    baudrate: int = 115200
+
+
+@dataclass(frozen=True)
+class JournalSettings:
+    path: Path = field(default_factory=lambda: default_data_dir() / "journal.sqlite")
+
+
+@dataclass(frozen=True)
+class ContactSettings:
+    key_file: Path = field(default_factory=lambda: default_data_dir() / "contact.key")
+    retention_days: int = 90
+    default_region: str = "CN"
+
+
+@dataclass(frozen=True)
+class CardSettings:
+    hash_key_file: Path = field(default_factory=lambda: default_data_dir() / "card-hash.key")
+
+
+@dataclass(frozen=True)
+class Settings:
+    profile: str = "simulated"
+    source: Path | None = None
+    reader: ReaderSettings = field(default_factory=ReaderSettings)
+    journal: JournalSettings = field(default_factory=JournalSettings)
+    contacts: ContactSettings = field(default_factory=ContactSettings)
+    cards: CardSettings = field(default_factory=CardSettings)
+
+
+def default_config_path() -> Path:
+    return Path(platformdirs.user_config_dir(APP)) / "recoup.toml"
+
+
+def default_data_dir() -> Path:
+    override = os.environ.get("RECOUP_DATA_DIR")
+    return Path(override) if override else Path(platformdirs.user_data_dir(APP))
+
+
+def _line_of(text: str, section: str | None, key: str) -> int | None:
+    """The line a key is set on, so a type error can point at it (tomllib reports syntax errors only)."""
+    current: str | None = None
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        header = re.fullmatch(r"\[\s*([^\]]+?)\s*\]\s*(#.*)?", stripped)
+        if header:
+            current = header.group(1)
+        elif current == section and re.match(rf"{re.escape(key)}\s*=", stripped):
+            return number
+    return None
+
+
+class _Reader:
+    """Takes typed values out of one parsed section and reports problems with their location."""
+
+    def __init__(self, path: Path, text: str, data: dict[str, Any], section: str | None):
+        self.path, self.text, self.section = path, text, section
+        self.data = data
+
+    def where(self, key: str | None = None) -> str:
+        name = f"{self.section}.{key}" if self.section and key else (key or f"[{self.section}]")
+        line = _line_of(self.text, self.section, key) if key else None
+        return f"{self.path}:{line}: {name}" if line else f"{self.path}: {name}"
+
+    def fail(self, key: str | None, problem: str) -> ConfigError:
+        return ConfigError(f"{self.where(key)}: {problem}")
+
+    def check_keys(self, allowed: tuple[str, ...]) -> None:
+        for key in self.data:
+            if key not in allowed:
+                raise self.fail(key, f"unknown key; expected one of: {', '.join(allowed)}")
+
+    def get(self, key: str, kind: type, default: Any) -> Any:
+        if key not in self.data:
+            return default
+        value = self.data[key]
+        if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+            raise self.fail(key, f"must be a whole number, got {value!r}")
+        if kind is str and not isinstance(value, str):
+            raise self.fail(key, f"must be a quoted string, got {value!r}")
+        return value
+
+    def choice(self, key: str, allowed: tuple[str, ...], default: str) -> str:
+        value = self.get(key, str, default)
+        if value not in allowed:
+            raise self.fail(key, f"must be one of {', '.join(allowed)}; got {value!r}")
+        return value
+
+    def path_value(self, key: str, default: Path) -> Path:
+        value = self.get(key, str, None)
+        if value is None:
+            return default
+        resolved = Path(value).expanduser()
+        return resolved if resolved.is_absolute() else (self.path.parent / resolved)
+
+
+def load(path: str | os.PathLike[str] | None = None) -> Settings:
+    """Load the config file; no file (and none named) means the simulated defaults."""
+    explicit = path is not None
+    path = Path(path) if explicit else default_config_path()
+    if not path.exists():
+        if explicit:
+            raise ConfigError(f"{path}: no such config file")
+        return Settings()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.object[exc.start]:#04x})") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    return parse(data, path, text)
+
+
+def parse(data: dict[str, Any], path: Path, text: str) -> Settings:
+    top = _Reader(path, text, data, None)
+    top.check_keys(("profile", "reader", "journal", "contacts", "cards"))
+    for name in ("reader", "journal", "contacts", "cards"):
+        if name in data and not isinstance(data[name], dict):
+            raise top.fail(name, "must be a table, e.g. [" + name + "]")
+    profile = top.choice("profile", PROFILES, "simulated")
+
+    reader = _Reader(path, text, data.get("reader", {}), "reader")
+    reader.check_keys(("url", "format", "baudrate"))
+    default_url = "sim://" if profile == "simulated" else None
+    url = reader.get("url", str, default_url)
+    if url is None:
+        raise reader.fail(None, "profile 'real' needs reader.url (a serial port or pyserial URL)")
+    baudrate = reader.get("baudrate", int, 115200)
+    if baudrate <= 0:
+        raise reader.fail("baudrate", f"must be positive, got {baudrate}")
+
+    journal = _Reader(path, text, data.get("journal", {}), "journal")
+    journal.check_keys(("path",))
+    contacts = _Reader(path, text, data.get("contacts", {}), "contacts")
+    contacts.check_keys(("key_file", "retention_days", "default_region"))
+    retention = contacts.get("retention_days", int, 90)
+    if retention < 1:
+        raise contacts.fail("retention_days", f"must be at least 1 day, got {retention}")
+    region = contacts.get("default_region", str, "CN")
+    if not re.fullmatch(r"[A-Z]{2}", region):
+        raise contacts.fail("default_region", f"must be a two-letter region code such as CN, got {region!r}")
+    cards = _Reader(path, text, data.get("cards", {}), "cards")
+    cards.check_keys(("hash_key_file",))
+
+    base = Settings()
+    return Settings(
+        profile=profile,
+        source=path,
+        reader=ReaderSettings(url=url, format=reader.choice("format", READER_FORMATS, "framed"),
+                              baudrate=baudrate),
+        journal=JournalSettings(path=journal.path_value("path", base.journal.path)),
+        contacts=ContactSettings(key_file=contacts.path_value("key_file", base.contacts.key_file),
+                                 retention_days=retention, default_region=region),
+        cards=CardSettings(hash_key_file=cards.path_value("hash_key_file", base.cards.hash_key_file)),
+    )

@@ -1,0 +1,56 @@
+"""Money rule 4 at the last door: nothing that looks like a PAN or track data reaches the disk.
+
+The flows and drivers already keep PANs in memory only; this guard is the backstop that turns a bug
+elsewhere into a loud refusal instead of card data at rest. It errs on the side of refusing: a
+Luhn-valid run of 13–19 digits is treated as a card number even if it was something else.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from agent.journal.errors import CardDataRefused
+from domain.card import MaskedPan, luhn_valid
+
+# Digit runs, allowing the single spaces or dashes a PAN is often printed with.
+_DIGIT_RUN = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])")
+# Track 1 (%B<PAN>^NAME^) and track 2 (;<PAN>=YYMM) shapes, sentinel optional.
+_TRACK1 = re.compile(r"B[0-9]{12,19}\^[^^]{0,26}\^[0-9]{4}")
+_TRACK2 = re.compile(r"[0-9]{12,19}=[0-9]{4}")
+# Keyed card hashes are 64 hex digits and often contain long digit runs; they are allowed in the
+# fields that hold them, and only if they are exactly that shape.
+_HASH_FIELDS = frozenset({"card_hash"})
+_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+def _walk(value: Any, path: str) -> Iterator[tuple[str, str, str]]:
+    """Yield (path, field name, text) for every scalar in a JSON-like payload."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _walk(item, f"{path}.{key}" if path else str(key))
+            yield (f"{path}.{key}" if path else str(key)), "", str(key)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _walk(item, f"{path}[{index}]")
+    elif isinstance(value, str | int) and not isinstance(value, bool):
+        yield path, path.rsplit(".", 1)[-1], str(value)
+
+
+def check_payload(kind: str, payload: dict[str, Any]) -> None:
+    """Raise CardDataRefused naming the event kind and field if the payload holds card data."""
+    for path, name, text in _walk(payload, ""):
+        if name in _HASH_FIELDS and _HASH.fullmatch(text):
+            continue
+        if _TRACK1.search(text) or _TRACK2.search(text):
+            raise CardDataRefused(
+                f"refusing to journal event {kind!r}: field {path!r} holds what looks like track data"
+            )
+        for match in _DIGIT_RUN.finditer(text):
+            digits = re.sub(r"[ -]", "", match.group())
+            if luhn_valid(digits):
+                raise CardDataRefused(
+                    f"refusing to journal event {kind!r}: field {path!r} holds what looks like a full "
+                    f"card number ({MaskedPan.of(digits)}); journal the masked card and its hash instead"
+                )
