@@ -23,7 +23,7 @@ NUMERIC: dict[str, str] = {
     "KRW": "410", "JPY": "392", "VND": "704",
 }
 DEFAULT_CURRENCY = "CNY"
-_AMOUNT = re.compile(r"(?P<units>\d+)(?:\.(?P<frac>\d+))?")
+_AMOUNT = re.compile(r"(?P<units>[0-9]+)(?:\.(?P<frac>[0-9]+))?")
 
 
 class MoneyError(ValueError):
