@@ -38,9 +38,15 @@ def _walk(value: Any, path: str) -> Iterator[tuple[str, str, str]]:
         yield path, path.rsplit(".", 1)[-1], str(value)
 
 
+def _safe(path: str) -> str:
+    """The field path for the error message, with any card number in it (a key can be one) masked."""
+    return _DIGIT_RUN.sub(lambda m: str(MaskedPan.of(re.sub(r"[ -]", "", m.group()))), path)
+
+
 def check_payload(kind: str, payload: dict[str, Any]) -> None:
     """Raise CardDataRefused naming the event kind and field if the payload holds card data."""
-    for path, name, text in _walk(payload, ""):
+    for raw_path, name, text in _walk(payload, ""):
+        path = _safe(raw_path)
         if name in _HASH_FIELDS and _HASH.fullmatch(text):
             continue
         if _TRACK1.search(text) or _TRACK2.search(text):

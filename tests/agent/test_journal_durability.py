@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.parametrize("acks_before_kill", [1, 37, 400])
 def test_every_acknowledged_event_survives_sigkill(tmp_path, acks_before_kill):
     path = tmp_path / "j.sqlite"
-    writer = subprocess.Popen([sys.executable, str(ROOT / "tests" / "agent" / "journal_writer.py"), str(path)],
+    writer = subprocess.Popen([sys.executable, "-m", "tests.agent.journal_writer", str(path)],
                               stdout=subprocess.PIPE, text=True, cwd=ROOT)
     acknowledged = {}
     assert writer.stdout is not None

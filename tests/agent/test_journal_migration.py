@@ -37,7 +37,7 @@ def test_a_migration_that_fails_leaves_the_old_version_intact(tmp_path, monkeypa
         db.execute("ALTER TABLE events ADD COLUMN stream TEXT")
         raise RuntimeError("power cut mid-migration")
 
-    monkeypatch.setitem(migrations.MIGRATIONS, 1, broken)
+    monkeypatch.setattr(migrations, "MIGRATIONS", [migrations.MIGRATIONS[0], broken])
     db = sqlite3.connect(path, isolation_level=None)
     try:
         migrations.migrate(db)
