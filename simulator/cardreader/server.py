@@ -12,10 +12,12 @@ import asyncio
 import contextlib
 import os
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from domain.card import MaskedPan
 from domain.clock import Clock, Timer
 from domain.events import EntryMode
 from simulator.cardreader.device import FramedDevice, MsrDevice, corrupt, line_noise
@@ -43,12 +45,18 @@ class VirtualReader:
         self._msr = MsrDevice() if fmt == "msr" else None
         self._timer: Timer | None = None
         self._write_raw: Any = None  # set by the transport: bytes -> None
+        self.observers: list[Callable[[str], None]] = []  # told of everything the device does
+
+    def _note(self, text: str) -> None:
+        self.log.sent.append(text)
+        for observer in self.observers:
+            observer(text)
 
     # -- what a person or a test does at the reader -------------------------------------------
 
     def present(self, card: TestCard | str, entry_mode: EntryMode = EntryMode.SWIPE) -> None:
         card = WALLET[card] if isinstance(card, str) else card
-        self.log.sent.append(f"present {card.key} ({entry_mode.value})")
+        self._note(f"present {card.key} {MaskedPan.of(card.pan)} ({entry_mode.value})")
         if self._framed is not None:
             self._framed.present(card, entry_mode, self._clock.monotonic())
             self._pump()
@@ -57,7 +65,7 @@ class VirtualReader:
             self._send(self._msr.swipe(card))
 
     def bad_swipe(self) -> None:
-        self.log.sent.append("bad swipe")
+        self._note("bad swipe")
         if self._framed is not None:
             self._framed.bad_read(self._clock.monotonic())
             self._pump()
@@ -66,7 +74,7 @@ class VirtualReader:
             self._send(self._msr.bad_swipe())
 
     def noise(self, count: int = 16) -> None:
-        self.log.sent.append(f"noise {count} bytes")
+        self._note(f"noise {count} bytes")
         self._send_raw(line_noise(count, self._rng))
 
     # -- the device core's plumbing ---------------------------------------------------------------
@@ -81,6 +89,8 @@ class VirtualReader:
         assert self._framed is not None
         while (command := self._framed.next_command()) is not None:
             self.log.commands.append(command)
+            for observer in self.observers:
+                observer(f"agent sent {command}")
         self._send(self._framed.data_to_send())
         if self._timer is not None:
             self._timer.cancel()
