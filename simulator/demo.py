@@ -21,7 +21,7 @@ from agent.keys import load_or_create_key
 from agent.reader import CardReaderService
 from domain.card import CardHasher
 from domain.clock import RealClock
-from domain.events import CardRead, EntryMode, LineNoise, ReadCheck, ReaderStatus, ReadError
+from domain.events import CardRead, EntryMode, LineNoise, ReadCheck, ReadError, ReaderStatus
 from simulator.cardreader.server import PtyReaderPort, TcpReaderPort, VirtualReader
 from simulator.cardreader.wallet import WALLET
 
@@ -63,7 +63,8 @@ def describe(event: Any) -> str:
     return type(event).__name__
 
 
-async def run_demo(data_dir: Path, fmt: str = "framed", out: TextIO = sys.stdout) -> int:
+async def run_demo(data_dir: Path, fmt: str = "framed", out: TextIO = sys.stdout, *,
+                   temporary: bool = False) -> int:
     clock = RealClock()
     events: asyncio.Queue[tuple[Any, int]] = asyncio.Queue()
     hasher = CardHasher(load_or_create_key(data_dir / "card-hash.key", "RECOUP_CARD_HASH_KEY"))
@@ -109,7 +110,8 @@ async def run_demo(data_dir: Path, fmt: str = "framed", out: TextIO = sys.stdout
             else:
                 await port.close()
         reads = journal.query("SELECT outcome, masked, failed FROM reads ORDER BY seq")
-    print(f"journal {data_dir / 'journal.sqlite'}: {len(reads)} read(s) recorded", file=out)
+    where = "a temporary journal (--data-dir keeps one)" if temporary else f"journal {data_dir / 'journal.sqlite'}"
+    print(f"{where}: {len(reads)} read(s) recorded", file=out)
     for outcome, masked, failed in reads:
         print(f"  {outcome:<5} {masked or '-':<20} {failed or ''}", file=out)
     print("demo " + ("passed: every step recovered as expected" if not failures

@@ -27,4 +27,4 @@ def run(args: argparse.Namespace, settings) -> int:
     if args.data_dir is not None:
         return asyncio.run(run_demo(args.data_dir, args.format))
     with tempfile.TemporaryDirectory(prefix="recoup-demo-") as folder:
-        return asyncio.run(run_demo(Path(folder), args.format))
+        return asyncio.run(run_demo(Path(folder), args.format, temporary=True))

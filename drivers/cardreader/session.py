@@ -5,7 +5,6 @@ coming back — comes out of one callback as domain events, in order.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 

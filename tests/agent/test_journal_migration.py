@@ -2,8 +2,9 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from agent.journal import Journal
-from agent.journal import migrations
+import pytest
+
+from agent.journal import Journal, migrations
 
 FIXTURE = Path(__file__).parent / "fixtures" / "journal-v1.sqlite"
 
@@ -39,9 +40,7 @@ def test_a_migration_that_fails_leaves_the_old_version_intact(tmp_path, monkeypa
 
     monkeypatch.setattr(migrations, "MIGRATIONS", [migrations.MIGRATIONS[0], broken])
     db = sqlite3.connect(path, isolation_level=None)
-    try:
+    with pytest.raises(RuntimeError, match="power cut"):
         migrations.migrate(db)
-    except RuntimeError:
-        pass
     assert migrations.version_of(db) == 1
     assert "stream" not in [row[1] for row in db.execute("PRAGMA table_info(events)")]
