@@ -1,0 +1,67 @@
+from pathlib import Path
+
+import pytest
+
+from agent.config import ConfigError, Settings, load
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "recoup.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_no_file_means_the_simulated_profile(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    settings = load()
+    assert settings.profile == "simulated" and settings.reader.url == "sim://"
+
+
+def test_a_named_file_that_is_missing_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="no such config file"):
+        load(tmp_path / "nope.toml")
+
+
+def test_a_real_install(tmp_path):
+    path = write(tmp_path, """
+profile = "real"
+[reader]
+url = "/dev/serial/by-id/usb-IDTECH-if00"
+format = "msr"
+baudrate = 9600
+[journal]
+path = "data/journal.sqlite"
+[contacts]
+retention_days = 30
+default_region = "HK"
+""")
+    settings = load(path)
+    assert settings == Settings(
+        profile="real", source=path,
+        reader=settings.reader, journal=settings.journal, contacts=settings.contacts, cards=settings.cards)
+    assert (settings.reader.url, settings.reader.format, settings.reader.baudrate) == (
+        "/dev/serial/by-id/usb-IDTECH-if00", "msr", 9600)
+    assert settings.journal.path == tmp_path / "data" / "journal.sqlite"  # relative to the file
+    assert (settings.contacts.retention_days, settings.contacts.default_region) == (30, "HK")
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[reader]\nurl = "COM3"\nbaudrate = "115200"\n', r"recoup.toml:3: reader.baudrate: must be a whole number"),
+    ('[reader]\nformat = "ascii"\n', r"recoup.toml:2: reader.format: must be one of framed, msr"),
+    ('[reader]\nspeed = 9600\n', r"recoup.toml:2: reader.speed: unknown key; expected one of: url, format"),
+    ('profile = "real"\n', r"profile 'real' needs reader.url"),
+    ('[contacts]\n\nretention_days = 0\n', r"recoup.toml:3: contacts.retention_days: must be at least 1 day"),
+    ('[contacts]\ndefault_region = "china"\n', r"recoup.toml:2: contacts.default_region: must be a two-letter"),
+    ('reader = 5\n', r"recoup.toml:1: reader: must be a table"),
+    ('[reader\nurl = "x"\n', r"recoup.toml: .*line 1"),  # half-written file: tomllib's own position
+])
+def test_errors_name_the_line_and_the_key(tmp_path, text, message):
+    with pytest.raises(ConfigError, match=message):
+        load(write(tmp_path, text))
+
+
+def test_a_file_that_is_not_utf8_names_the_byte(tmp_path):
+    path = tmp_path / "recoup.toml"
+    path.write_bytes(b'[reader]\nurl = "\xff"\n')
+    with pytest.raises(ConfigError, match="byte 16: 0xff"):
+        load(path)
