@@ -1,0 +1,1 @@
+"""The `recoup` subcommands, one module each."""
