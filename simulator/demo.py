@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from agent.contacts import Contact, ContactStore
 from agent.journal import Journal
 from agent.keys import load_or_create_key
 from agent.reader import CardReaderService
@@ -63,6 +64,25 @@ def describe(event: Any) -> str:
     return type(event).__name__
 
 
+def _capture_contact(journal: Journal, data_dir: Path, say: Callable[[str, str], None]) -> int:
+    """The customer whose card was refused leaves details to be called back: validated, consented,
+    encrypted in the journal, and shown masked. Returns 1 if that went wrong."""
+    store = ContactStore(journal, load_or_create_key(data_dir / "contact.key", "RECOUP_CONTACT_KEY"))
+    say("cashier", "customer leaves contact details to be called back (consent given)")
+    contact_id = store.record(consent=True, name="张伟", phone="138 0013 8000", channel="sms",
+                              note="expired card; will come back with another")
+    contact = store.get(contact_id)
+    if not isinstance(contact, Contact):
+        say("check", "FAILED: the contact could not be read back")
+        return 1
+    details = contact.details
+    say("agent", f"contact {contact_id} saved encrypted: {details.masked_name} {details.masked_phone} "
+                 f"via {details.channel.value}")
+    declined = store.record_declined()
+    say("agent", f"another customer declined to leave details: recorded as {declined}")
+    return 0
+
+
 async def run_demo(data_dir: Path, fmt: str = "framed", out: TextIO = sys.stdout, *,
                    temporary: bool = False) -> int:
     clock = RealClock()
@@ -77,7 +97,7 @@ async def run_demo(data_dir: Path, fmt: str = "framed", out: TextIO = sys.stdout
         url = await port.start()
 
     def say(who: str, text: str) -> None:
-        print(f"  [{who:<6}] {text}", file=out, flush=True)
+        print(f"  [{who:<7}] {text}", file=out, flush=True)
 
     print(f"recoup demo — virtual card reader ({fmt} protocol) on {url}", file=out)
     failures = 0
@@ -109,6 +129,8 @@ async def run_demo(data_dir: Path, fmt: str = "framed", out: TextIO = sys.stdout
                 port.close()
             else:
                 await port.close()
+        if not failures:
+            failures += _capture_contact(journal, data_dir, say)
         reads = journal.query("SELECT outcome, masked, failed FROM reads ORDER BY seq")
     where = "a temporary journal (--data-dir keeps one)" if temporary else f"journal {data_dir / 'journal.sqlite'}"
     print(f"{where}: {len(reads)} read(s) recorded", file=out)
