@@ -1,4 +1,4 @@
-"""Customer contact capture (DESIGN §3.2): validated, consented, encrypted at rest, shown masked, and
+"""Customer contact capture: validated, consented, encrypted at rest, shown masked, and
 crypto-shredded when retention ends."""
 
 from agent.contacts.contact import (

@@ -1,4 +1,4 @@
-"""The contact the cashier captures at the counter (DESIGN §3.2), from the raw form to the stored record.
+"""The contact the cashier captures at the counter, from the raw form to the stored record.
 
 Every object here that holds personal data prints masked: a contact that ends up in a log line, a
 traceback or a debugger's repr shows `138****8000`, never the number (money rule 5).

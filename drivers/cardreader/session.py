@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from serial import SerialException
+
 from domain.clock import Clock, Timer
 from domain.events import DeviceState, ReaderStatus
 from drivers.cardreader import ReaderCore, make_core
@@ -83,7 +85,7 @@ class ReaderSession:
         if outgoing and self.line.is_open:
             try:
                 self.line.write(outgoing)
-            except Exception as exc:  # the reader thread will report the line lost
+            except (SerialException, OSError) as exc:  # the reading thread reports the line lost
                 self._on_event(ReaderStatus(DeviceState.OFFLINE, f"write failed: {exc}"))
         self._cancel_timer()
         deadline = self.core.get_timer()
