@@ -33,8 +33,9 @@ class Event:
 
 def default_projections() -> list[Projection]:
     from agent.contacts.projection import ContactsProjection
+    from agent.saf import SafProjection
 
-    return [ReadsProjection(), ContactsProjection()]
+    return [ReadsProjection(), ContactsProjection(), SafProjection()]
 
 
 class Journal:
