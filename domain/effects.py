@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from domain.card import MaskedPan
+from domain.card import Expiry, MaskedPan
 from domain.ids import Stan
 from domain.money import Money
 
@@ -49,6 +51,7 @@ class OpenCase:
     sale_ids: tuple[str, ...]
     amount: Money | None = None
     masked: MaskedPan | None = None
+    contact_id: str | None = None  # the contact the customer left, if any
 
 
 @dataclass(frozen=True)
@@ -66,3 +69,69 @@ class StartTimer:
 @dataclass(frozen=True)
 class CancelTimer:
     name: str
+
+
+@dataclass(frozen=True)
+class SaleFacts:
+    """What is known of one sale, card data at rest included only masked and hashed.
+
+    Carried from one flow to the next and to the manager: the facts a cashier confirms with the customer
+    (time, amount, card, trace number) before anyone is contacted.
+    """
+
+    sale_id: str
+    amount: Money
+    masked: MaskedPan | None = None
+    expiry: Expiry | None = None
+    card_hash: str | None = None
+    stan: Stan | None = None
+    sent_at: datetime | None = None  # transaction time of the authorization request
+    response_code: str | None = None  # the host's answer, when there was one
+
+
+class HandOverReason(enum.Enum):
+    NOTHING_CHARGED = "nothing_charged"  # the request never left: a card payment may be tried again
+    OUTCOME_UNKNOWN = "outcome_unknown"  # it left and no answer came: reverse, never retry
+    DECLINED = "declined"  # the host answered with a refusal (`SaleFacts.response_code`)
+    ANOTHER_CARD = "another_card"  # after a definitive refusal, the customer offers another card
+    RETRY = "retry"  # after a definitive "not charged", the same card is tried again
+
+
+@dataclass(frozen=True)
+class HandOver:
+    """The flow ends here and the sale continues in flow `flow`, which the agent starts with this effect."""
+
+    flow: str
+    reason: HandOverReason
+    sale: SaleFacts
+
+
+@dataclass(frozen=True)
+class RecordPayment:
+    """The customer paid this sale another way (cash, QR code...): the agent journals it."""
+
+    sale_id: str
+    method: str
+    amount: Money
+
+
+@dataclass(frozen=True)
+class PauseCardPayments:
+    """No card payment may start: the acquirer link is down."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class ResumeCardPayments:
+    pass
+
+
+@dataclass(frozen=True)
+class EscalateToManager:
+    """The counter cannot settle this: the manager gets the facts to take it up with the acquirer."""
+
+    case_id: str
+    reason: str
+    sale: SaleFacts
+    reversal_failures: int = 0

@@ -39,6 +39,7 @@ class ReadCheck(enum.Enum):
 class CardRead:
     card: Card
     entry_mode: EntryMode
+    card_hash: str | None = None  # the keyed hash (hex), set by the agent before a flow hears the read
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,44 @@ class CashierAction:
 @dataclass(frozen=True)
 class TimerFired:
     name: str
+
+
+@dataclass(frozen=True)
+class AmountEntered:
+    """The cashier keyed the amount of a new sale: the `sale` flow starts here."""
+
+    sale_id: str
+    amount: Money
+
+
+@dataclass(frozen=True)
+class RequestSent:
+    """An authorization was journaled and is going out on the wire: from now on it may have charged.
+
+    The agent feeds this before the bytes leave; a `LinkDown` before it means nothing left. `at` is the
+    transaction time the request carries (fields 12/13), which the receipt and the recovery prompts show.
+    """
+
+    sale_id: str
+    stan: Stan
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ReversalAcknowledged:
+    """The acquirer answered the reversal of the authorization `stan` (0410): any hold is released."""
+
+    sale_id: str
+    stan: Stan
+
+
+@dataclass(frozen=True)
+class ReversalFailed:
+    """One attempt to send the reversal of `stan` failed; store-and-forward will try again."""
+
+    sale_id: str
+    stan: Stan
+    reason: str
 
 
 @dataclass(frozen=True)
