@@ -55,7 +55,9 @@ def check_payload(kind: str, payload: dict[str, Any]) -> None:
             )
         for match in _DIGIT_RUN.finditer(text):
             digits = re.sub(r"[ -]", "", match.group())
-            if luhn_valid(digits):
+            # No payment card number starts with 0 (major industry identifier 0 is not issued to cards),
+            # while zero-padded ISO 8583 amounts and counts (fields 86, 88, …) always do.
+            if digits[0] != "0" and luhn_valid(digits):
                 raise CardDataRefused(
                     f"refusing to journal event {kind!r}: field {path!r} holds what looks like a full "
                     f"card number ({MaskedPan.of(digits)}); journal the masked card and its hash instead"
