@@ -33,6 +33,27 @@ class ReaderSettings:
 
 
 @dataclass(frozen=True)
+class HostSettings:
+    url: str = "sim://"
+    terminal_id: str = "TERM0001"
+    merchant_id: str = "MERCHANT0000001"
+    currency: str = "CNY"
+    spec: str = "default_ascii"
+    connect_timeout: float = 5.0
+    auth_timeout: float = 30.0
+    echo_interval: float = 5.0
+    echo_deadline: float = 2.0
+    reversal_escalate_after: int = 5
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """(host, port) of a tcp://HOST:PORT url."""
+        rest = self.url.removeprefix("tcp://")
+        host, _, port = rest.rpartition(":")
+        return host.strip("[]"), int(port)
+
+
+@dataclass(frozen=True)
 class JournalSettings:
     path: Path = field(default_factory=lambda: default_data_dir() / "journal.sqlite")
 
@@ -54,6 +75,7 @@ class Settings:
     profile: str = "simulated"
     source: Path | None = None
     reader: ReaderSettings = field(default_factory=ReaderSettings)
+    host: HostSettings = field(default_factory=HostSettings)
     journal: JournalSettings = field(default_factory=JournalSettings)
     contacts: ContactSettings = field(default_factory=ContactSettings)
     cards: CardSettings = field(default_factory=CardSettings)
@@ -109,6 +131,12 @@ class _Reader:
             raise self.fail(key, f"must be a whole number, got {value!r}")
         if kind is str and not isinstance(value, str):
             raise self.fail(key, f"must be a quoted string, got {value!r}")
+        if kind is float:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise self.fail(key, f"must be a number of seconds, got {value!r}")
+            if value <= 0:
+                raise self.fail(key, f"must be more than 0 seconds, got {value}")
+            return float(value)
         return value
 
     def choice(self, key: str, allowed: tuple[str, ...], default: str) -> str:
@@ -146,8 +174,8 @@ def load(path: str | os.PathLike[str] | None = None) -> Settings:
 
 def parse(data: dict[str, Any], path: Path, text: str) -> Settings:
     top = _Reader(path, text, data, None)
-    top.check_keys(("profile", "reader", "journal", "contacts", "cards"))
-    for name in ("reader", "journal", "contacts", "cards"):
+    top.check_keys(("profile", "reader", "host", "journal", "contacts", "cards"))
+    for name in ("reader", "host", "journal", "contacts", "cards"):
         if name in data and not isinstance(data[name], dict):
             raise top.fail(name, "must be a table, e.g. [" + name + "]")
     profile = top.choice("profile", PROFILES, "simulated")
@@ -161,6 +189,8 @@ def parse(data: dict[str, Any], path: Path, text: str) -> Settings:
     baudrate = reader.get("baudrate", int, 115200)
     if baudrate <= 0:
         raise reader.fail("baudrate", f"must be positive, got {baudrate}")
+
+    host = _parse_host(_Reader(path, text, data.get("host", {}), "host"), profile)
 
     journal = _Reader(path, text, data.get("journal", {}), "journal")
     journal.check_keys(("path",))
@@ -181,8 +211,44 @@ def parse(data: dict[str, Any], path: Path, text: str) -> Settings:
         source=path,
         reader=ReaderSettings(url=url, format=reader.choice("format", READER_FORMATS, "framed"),
                               baudrate=baudrate),
+        host=host,
         journal=JournalSettings(path=journal.path_value("path", base.journal.path)),
         contacts=ContactSettings(key_file=contacts.path_value("key_file", base.contacts.key_file),
                                  retention_days=retention, default_region=region),
         cards=CardSettings(hash_key_file=cards.path_value("hash_key_file", base.cards.hash_key_file)),
+    )
+
+
+def _parse_host(section: _Reader, profile: str) -> HostSettings:
+    from domain.money import EXPONENTS
+    from drivers.host.codec import SPECS
+
+    section.check_keys(("url", "terminal_id", "merchant_id", "currency", "spec", "connect_timeout",
+                        "auth_timeout", "echo_interval", "echo_deadline", "reversal_escalate_after"))
+    base = HostSettings()
+    url = section.get("url", str, "sim://" if profile == "simulated" else None)
+    if url is None:
+        raise section.fail(None, "profile 'real' needs host.url, e.g. tcp://acquirer.example:5000")
+    if url != "sim://" and not re.fullmatch(r"tcp://(\[[0-9a-fA-F:]+\]|[^:/\s]+):\d{1,5}", url):
+        raise section.fail("url", f"must be tcp://HOST:PORT (or sim:// for the built-in acquirer), got {url!r}")
+    terminal_id = section.get("terminal_id", str, base.terminal_id)
+    if len(terminal_id) != 8 or not terminal_id.isascii() or not terminal_id.isprintable():
+        raise section.fail("terminal_id", f"must be 8 printable ASCII characters (field 41), got {terminal_id!r}")
+    merchant_id = section.get("merchant_id", str, base.merchant_id)
+    if len(merchant_id) != 15 or not merchant_id.isascii() or not merchant_id.isprintable():
+        raise section.fail("merchant_id", f"must be 15 printable ASCII characters (field 42), got {merchant_id!r}")
+    currency = section.get("currency", str, base.currency)
+    if currency not in EXPONENTS:
+        raise section.fail("currency", f"unknown ISO 4217 code {currency!r}")
+    spec = section.choice("spec", tuple(sorted(SPECS)), base.spec)
+    escalate = section.get("reversal_escalate_after", int, base.reversal_escalate_after)
+    if escalate < 1:
+        raise section.fail("reversal_escalate_after", f"must be at least 1, got {escalate}")
+    return HostSettings(
+        url=url, terminal_id=terminal_id, merchant_id=merchant_id, currency=currency, spec=spec,
+        connect_timeout=section.get("connect_timeout", float, base.connect_timeout),
+        auth_timeout=section.get("auth_timeout", float, base.auth_timeout),
+        echo_interval=section.get("echo_interval", float, base.echo_interval),
+        echo_deadline=section.get("echo_deadline", float, base.echo_deadline),
+        reversal_escalate_after=escalate,
     )

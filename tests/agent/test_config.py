@@ -29,6 +29,8 @@ profile = "real"
 url = "/dev/serial/by-id/usb-IDTECH-if00"
 format = "msr"
 baudrate = 9600
+[host]
+url = "tcp://acquirer.example:5000"
 [journal]
 path = "data/journal.sqlite"
 [contacts]
@@ -38,7 +40,7 @@ default_region = "HK"
     settings = load(path)
     assert settings == Settings(
         profile="real", source=path,
-        reader=settings.reader, journal=settings.journal, contacts=settings.contacts, cards=settings.cards)
+        reader=settings.reader, host=settings.host, journal=settings.journal, contacts=settings.contacts, cards=settings.cards)
     assert (settings.reader.url, settings.reader.format, settings.reader.baudrate) == (
         "/dev/serial/by-id/usb-IDTECH-if00", "msr", 9600)
     assert settings.journal.path == tmp_path / "data" / "journal.sqlite"  # relative to the file
@@ -65,3 +67,29 @@ def test_a_file_that_is_not_utf8_names_the_byte(tmp_path):
     path.write_bytes(b'[reader]\nurl = "\xff"\n')
     with pytest.raises(ConfigError, match="byte 16: 0xff"):
         load(path)
+
+
+def test_host_settings(tmp_path):
+    settings = load(write(tmp_path, """
+[host]
+url = "tcp://10.1.2.3:5000"
+terminal_id = "T0000042"
+echo_interval = 3
+auth_timeout = 25.5
+"""))
+    assert settings.host.address == ("10.1.2.3", 5000)
+    assert (settings.host.terminal_id, settings.host.echo_interval, settings.host.auth_timeout) == (
+        "T0000042", 3.0, 25.5)
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[host]\nurl = "10.1.2.3:5000"\n', r"recoup.toml:2: host.url: must be tcp://HOST:PORT"),
+    ('[host]\nterminal_id = "T1"\n', r"recoup.toml:2: host.terminal_id: must be 8 printable"),
+    ('[host]\necho_interval = 0\n', r"recoup.toml:2: host.echo_interval: must be more than 0"),
+    ('[host]\nauth_timeout = "30s"\n', r"recoup.toml:2: host.auth_timeout: must be a number of seconds"),
+    ('[host]\nspec = "visa"\n', r"recoup.toml:2: host.spec: must be one of default, default_ascii"),
+    ('profile = "real"\n[reader]\nurl = "COM3"\n', r"profile 'real' needs host.url"),
+])
+def test_host_errors_name_the_line_and_the_key(tmp_path, text, message):
+    with pytest.raises(ConfigError, match=message):
+        load(write(tmp_path, text))
