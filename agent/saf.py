@@ -35,6 +35,8 @@ class Reversal:
     amount: Money
     attempts: int
     escalated: bool
+    first_stan: str | None  # the 0400's STAN, which every 0401 repeats
+
 
     @property
     def next_mti(self) -> str:
@@ -57,6 +59,7 @@ class SafProjection:
                    currency    TEXT NOT NULL,
                    state       TEXT NOT NULL,
                    attempts    INTEGER NOT NULL,
+                   first_stan  TEXT,
                    escalated   INTEGER NOT NULL,
                    last_error  TEXT,
                    queued_seq  INTEGER NOT NULL,
@@ -67,13 +70,14 @@ class SafProjection:
     def apply(self, db: sqlite3.Connection, seq: int, at: str, kind: str, payload: dict[str, Any]) -> None:
         if kind == QUEUED:
             db.execute(
-                "INSERT INTO saf VALUES (?, ?, ?, ?, ?, 'queued', 0, 0, NULL, ?, ?)",
+                "INSERT INTO saf VALUES (?, ?, ?, ?, ?, 'queued', 0, NULL, 0, NULL, ?, ?)",
                 (payload["reversal_id"], payload["sale_id"], json.dumps(payload["original"], sort_keys=True),
                  payload["amount"]["minor"], payload["amount"]["currency"], seq, at),
             )
         elif kind == ATTEMPT:
-            db.execute("UPDATE saf SET attempts = ?, updated_at = ? WHERE reversal_id = ?",
-                       (payload["attempt"], at, payload["reversal_id"]))
+            db.execute("UPDATE saf SET attempts = ?, first_stan = COALESCE(first_stan, ?), updated_at = ?"
+                       " WHERE reversal_id = ?",
+                       (payload["attempt"], payload["request"].get("11"), at, payload["reversal_id"]))
         elif kind == UNANSWERED:
             db.execute("UPDATE saf SET last_error = ?, updated_at = ? WHERE reversal_id = ?",
                        (payload["reason"], at, payload["reversal_id"]))
@@ -102,10 +106,10 @@ class SafQueue:
 
     def pending(self) -> list[Reversal]:
         rows = self._journal.query(
-            "SELECT reversal_id, sale_id, original, amount, currency, attempts, escalated FROM saf "
+            "SELECT reversal_id, sale_id, original, amount, currency, attempts, escalated, first_stan FROM saf "
             "WHERE state = 'queued' ORDER BY queued_seq")
-        return [Reversal(rid, sale, json.loads(original), Money(minor, currency), attempts, bool(escalated))
-                for rid, sale, original, minor, currency, attempts, escalated in rows]
+        return [Reversal(rid, sale, json.loads(original), Money(minor, currency), attempts, bool(escalated), first)
+                for rid, sale, original, minor, currency, attempts, escalated, first in rows]
 
     def head(self) -> Reversal | None:
         pending = self.pending()

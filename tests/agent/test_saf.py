@@ -34,11 +34,11 @@ def test_repeats_are_0401_and_escalate_after_n_failures_without_leaving_the_queu
         escalations = []
         for _ in range(5):
             head = queue.head()
-            queue.record_attempt(head, {"t": head.next_mti})
+            queue.record_attempt(head, {"t": head.next_mti, "11": head.first_stan or "000077"})
             escalations.append(queue.record_unanswered(head.reversal_id, "no answer within 30 s"))
         assert escalations == [False, False, True, False, False]
         head = queue.head()
-        assert head.attempts == 5 and head.escalated and head.next_mti == "0401"
+        assert head.attempts == 5 and head.escalated and head.next_mti == "0401" and head.first_stan == "000077"
         mtis = [e.payload["request"]["t"] for e in journal.events(kind="reversal_attempt")]
         assert mtis == ["0400", "0401", "0401", "0401", "0401"]
         queue.record_acknowledged(head.reversal_id, {"39": "00"})
