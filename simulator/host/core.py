@@ -1,0 +1,250 @@
+"""The acquirer's side of the conversation, without sockets: a decoded request in, a response out,
+and the ledger changed on the way. The TCP server and its faults wrap this; tests of rules and
+ledger semantics can drive it directly.
+
+Responses are built from the request's own fields (the host echoes what identifies the exchange:
+MTI class, STAN, terminal) so that any ISO 8583 tool can talk to it. Card data (fields 2, 14, 35) is
+never echoed back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.clock import Clock
+from domain.money import NUMERIC, Money
+from drivers.host.codec import Fields
+from simulator.host import rules
+from simulator.host.ledger import APPROVED, CardKey, Entry, Kind, Ledger, mask
+
+PROCESSING = {"000000": Kind.SALE, "020000": Kind.VOID, "200000": Kind.REFUND}
+CURRENCIES = {numeric: alpha for alpha, numeric in NUMERIC.items()}
+# The request fields a response repeats. A whitelist, so card data and PIN blocks can never be echoed.
+ECHOED = ("3", "4", "7", "11", "12", "13", "22", "25", "37", "41", "42", "49", "70", "74", "76", "86", "88", "90")
+ECHO_TEST = "301"
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What the host answers (None: nothing can be answered) and, for the log, what it did."""
+
+    response: Fields | None
+    note: str
+
+
+class _Reject(Exception):
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code, self.reason = code, reason
+
+
+def is_request(mti: str) -> bool:
+    """A request or an advice (function digit 0 or 2): something a host answers."""
+    return len(mti) == 4 and _digits(mti) and mti[2] in "02"
+
+
+def response_mti(mti: str) -> str:
+    """0200 → 0210, 0401 → 0410, 0220 → 0230."""
+    return f"{mti[:2]}{int(mti[2]) + 1}0"
+
+
+class AcquirerCore:
+    def __init__(self, clock: Clock, *, seed: int = 0, allowed_terminals: frozenset[str] | None = None,
+                 allowed_merchants: frozenset[str] | None = None) -> None:
+        self.clock = clock
+        self.ledger = Ledger()
+        self.rules = rules.Rules()
+        self.ids = rules.Ids(seed)
+        self.allowed_terminals = allowed_terminals
+        self.allowed_merchants = allowed_merchants
+        self._handlers: dict[str, Callable[[Fields], Handled]] = {
+            "0200": self._financial, "0400": self._reversal, "0401": self._reversal,
+            "0500": self._settlement, "0800": self._network,
+        }
+
+    def handle(self, request: Fields) -> Handled:
+        mti = request.get("t", "")
+        handler = self._handlers.get(mti)
+        if handler is None:
+            if not is_request(mti):
+                return Handled(None, f"MTI {mti} is not a request: not answered")
+            return Handled(_reply(request, rules.FORMAT_ERROR), f"MTI {mti} is not supported: format error")
+        try:
+            _require(request, "11", "41")
+            self._admit(request)
+            return handler(request)
+        except _Reject as reject:
+            return Handled(_reply(request, reject.code), reject.reason)
+
+    def malformed(self, data: bytes, error: str) -> Handled:
+        """A message that would not decode. If its first bytes still name a request MTI, answer 30 with
+        that MTI's response, so the terminal at least learns its message was refused."""
+        mti = data[:4].decode("ascii", "replace")
+        if not is_request(mti):
+            return Handled(None, f"malformed message of {len(data)} bytes ({error}): not answered")
+        return Handled({"t": response_mti(mti), "39": rules.FORMAT_ERROR},
+                       f"malformed {mti} of {len(data)} bytes ({error}): format error")
+
+    # -- per message type ---------------------------------------------------------------------
+
+    def _admit(self, request: Fields) -> None:
+        if self.allowed_terminals is not None and request["41"] not in self.allowed_terminals:
+            raise _Reject(rules.NOT_PERMITTED, f"terminal {request['41']!r} is not allowed: not permitted")
+        merchant = request.get("42")
+        if self.allowed_merchants is not None and merchant is not None and merchant not in self.allowed_merchants:
+            raise _Reject(rules.INVALID_MERCHANT, f"merchant {merchant!r} is not allowed: invalid merchant")
+
+    def _financial(self, request: Fields) -> Handled:
+        kind = PROCESSING.get(request.get("3", ""))
+        if kind is None:
+            raise _Reject(rules.FORMAT_ERROR, f"processing code {request.get('3')!r} is not one of "
+                                              f"{', '.join(PROCESSING)}: format error")
+        _require(request, "4", "42", "49", *(("37",) if kind is Kind.VOID else ()))
+        stan, amount = _stan(request["11"]), _money(request["4"], request["49"])
+        terminal = request["41"]
+        if self.ledger.open_entry(terminal, stan) is not None:
+            raise _Reject(rules.DUPLICATE, f"STAN {stan:06d} of terminal {terminal} is already in the open "
+                                           f"batch: duplicate, not charged again")
+        now = self.clock.now()
+        presented = _card(request)
+        if presented is None and (kind is Kind.SALE or (kind is Kind.REFUND and "37" not in request)):
+            raise _Reject(rules.FORMAT_ERROR, f"{kind.value} without a card (field 2 or 35): format error")
+        sale = self.ledger.by_rrn(request["37"]) if kind is not Kind.SALE and "37" in request else None
+        card = CardKey.of(presented[0]) if presented else (sale.card if sale else None)
+        code = self.rules.take_next() or self._card_code(card, presented, now)
+        if code is None:
+            if kind is Kind.SALE:
+                code = rules.amount_code(amount)
+            elif kind is Kind.VOID:
+                code = self._void_code(request, sale, card, amount)
+            else:
+                code = self._refund_code(request, sale, card, amount)
+        entry = Entry(kind, terminal, request["42"], stan, card, amount, code, self.ids.rrn(now), now,
+                      self.ids.auth_code() if code == APPROVED else "",
+                      original_rrn="" if kind is Kind.SALE else request.get("37", ""))
+        self.ledger.record(entry)
+        response = _reply(request, code, {"37": entry.rrn} | ({"38": entry.auth_code} if entry.auth_code else {}))
+        return Handled(response, entry.describe())
+
+    def _card_code(self, card: CardKey | None, presented: tuple[str, str] | None, now: datetime) -> str | None:
+        """Card rules judge a presented card; a void or refund without one is judged by its sale's card."""
+        if presented is not None:
+            return self.rules.card_code(*presented, now)
+        return self.rules.cards.get(card) if card is not None else None
+
+    def _void_code(self, request: Fields, sale: Entry | None, card: CardKey | None, amount: Money) -> str:
+        """A void names a sale; only an untouched sale of this terminal's open batch can be voided."""
+        if sale is None:
+            return rules.NO_SUCH_RECORD
+        if (sale.kind is not Kind.SALE or sale.terminal_id != request["41"] or sale.card != card
+                or not sale.approved or sale.reversed or sale.voided or sale.batch is not None
+                or self._refunded(sale)):
+            return rules.INVALID_TRANSACTION
+        return APPROVED if sale.amount == amount else rules.INVALID_AMOUNT
+
+    def _refund_code(self, request: Fields, sale: Entry | None, card: CardKey | None, amount: Money) -> str:
+        """A refund naming its sale (field 37) goes back to that sale's card, and may not give back more
+        than the sale still holds. A refund naming no sale is the merchant's call."""
+        if "37" not in request:
+            return APPROVED
+        if sale is None or sale.kind is not Kind.SALE or not sale.approved or sale.reversed:
+            return rules.NO_SUCH_RECORD
+        if sale.voided or sale.card != card:
+            return rules.INVALID_TRANSACTION  # the void already gave it all back / not the card charged
+        within = (sale.amount.currency == amount.currency
+                  and self._refunded(sale) + amount.minor <= sale.amount.minor)
+        return APPROVED if within else rules.INVALID_AMOUNT
+
+    def _refunded(self, sale: Entry) -> int:
+        return sum(-entry.charge for entry in self.ledger.entries
+                   if entry.kind is Kind.REFUND and entry.original_rrn == sale.rrn)
+
+    def _reversal(self, request: Fields) -> Handled:
+        _require(request, "90")
+        original = request["90"][4:10]
+        if not (len(original) == 6 and _digits(original)):
+            raise _Reject(rules.FORMAT_ERROR, f"field 90 {request['90']!r} has no original STAN at 5–10: "
+                                              f"format error")
+        repeat = " (repeat)" if request["t"] == "0401" else ""
+        code = self.rules.take_next()
+        if code is not None and code != APPROVED:
+            return Handled(_reply(request, code),
+                           f"reversal{repeat} of STAN {original} refused {code} by override: not applied")
+        outcome = self.ledger.reverse(request["41"], int(original), self.clock.now())
+        return Handled(_reply(request, APPROVED), f"reversal{repeat} of STAN {original}: {outcome}")
+
+    def _network(self, request: Fields) -> Handled:
+        if request.get("70") != ECHO_TEST:
+            raise _Reject(rules.FORMAT_ERROR, f"network code (field 70) {request.get('70')!r} is not "
+                                              f"{ECHO_TEST} (echo test): format error")
+        return Handled(_reply(request, APPROVED), "echo test")
+
+    def _settlement(self, request: Fields) -> Handled:
+        """Totals as ISO 8583 counts them for a card acceptor: debits are sales, credits are refunds."""
+        said = tuple(_count(request, field) for field in ("76", "88", "74", "86"))
+        batch = self.ledger.open_batch(request["41"])
+        sales = [entry.charge for entry in batch if entry.kind is Kind.SALE and entry.charge]
+        refunds = [-entry.charge for entry in batch if entry.kind is Kind.REFUND and entry.charge]
+        host = (len(sales), sum(sales), len(refunds), sum(refunds))
+        totals = "debits {}/{} credits {}/{}"
+        if said != host:
+            return Handled(_reply(request, rules.OUT_OF_BALANCE),
+                           f"settlement out of balance: terminal {totals.format(*said)}, "
+                           f"host {totals.format(*host)}")
+        settled = self.ledger.settle(self.clock.now(), request["41"])
+        return Handled(_reply(request, APPROVED),
+                       f"settlement balanced ({totals.format(*host)}): {len(settled)} entries settled")
+
+
+def _reply(request: Fields, code: str, extra: Fields | None = None) -> Fields:
+    response = {field: request[field] for field in ECHOED if field in request}
+    response["t"] = response_mti(request["t"])
+    response["39"] = code
+    return response | (extra or {})
+
+
+def _require(request: Fields, *fields: str) -> None:
+    missing = [field for field in fields if not request.get(field)]
+    if missing:
+        raise _Reject(rules.FORMAT_ERROR, f"{request['t']} without field {', '.join(missing)}: format error")
+
+
+def _digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
+def _stan(text: str) -> int:
+    if not (_digits(text) and int(text) > 0):
+        raise _Reject(rules.FORMAT_ERROR, f"STAN {text!r} is not 000001..999999: format error")
+    return int(text)
+
+
+def _money(amount: str, currency: str) -> Money:
+    if not _digits(amount):
+        raise _Reject(rules.FORMAT_ERROR, f"amount {amount!r} is not digits: format error")
+    if currency not in CURRENCIES:
+        raise _Reject(rules.FORMAT_ERROR, f"currency {currency!r} is not a known ISO 4217 number: format error")
+    if int(amount) == 0:
+        raise _Reject(rules.INVALID_AMOUNT, "amount is zero: invalid amount")
+    return Money(int(amount), CURRENCIES[currency])
+
+
+def _count(request: Fields, field: str) -> int:
+    text = request.get(field, "0")
+    if not _digits(text):
+        raise _Reject(rules.FORMAT_ERROR, f"settlement field {field} {text!r} is not digits: format error")
+    return int(text)
+
+
+def _card(request: Fields) -> tuple[str, str] | None:
+    """PAN and expiry from field 2 / 14, or from track 2 (field 35); None when no card was presented."""
+    track = request.get("35", "")
+    separator = next((index for index, char in enumerate(track) if char in "=D"), len(track))
+    pan = request.get("2") or track[:separator]
+    if not pan:
+        return None
+    if not _digits(pan):
+        raise _Reject(rules.INVALID_CARD, f"card number {mask(pan)} is not digits: invalid card")
+    return pan, request.get("14") or track[separator + 1:separator + 5]
