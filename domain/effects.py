@@ -55,6 +55,14 @@ class OpenCase:
 
 
 @dataclass(frozen=True)
+class ResolveCase:
+    """The matter of an open case is settled: the agent closes it with this resolution."""
+
+    case_id: str
+    resolution: str
+
+
+@dataclass(frozen=True)
 class Notify:
     case_id: str
     template: str

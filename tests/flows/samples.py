@@ -1,0 +1,97 @@
+"""Sample domain events for driving the flows: one sale (S1, STAN 7, flow F1), and everything around it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from domain.card import Card, Expiry, MaskedPan
+from domain.effects import HandOver, HandOverReason, SaleFacts
+from domain.events import (
+    AmountEntered,
+    CardRead,
+    CashierAction,
+    DeviceState,
+    EntryMode,
+    HostResponse,
+    LineNoise,
+    LinkDown,
+    LinkUp,
+    PrinterCondition,
+    PrinterStatus,
+    ReadCheck,
+    ReadError,
+    ReaderStatus,
+    RequestSent,
+    ReversalAcknowledged,
+    ReversalFailed,
+    SettlementMissing,
+    TimerFired,
+)
+from domain.ids import Rrn, Stan
+from domain.money import Money
+
+FLOW_ID = "F1"
+SALE_ID = "S1"
+STAN = Stan(7)
+OTHER_STAN = Stan(8)
+AMOUNT = Money(5800)
+T0 = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
+CARD = Card("4111111111111111", Expiry(2030, 12), "201")
+CARD_HASH = "9f" * 32
+CODES = ("51", "54", "14", "05", "91", "96", "30", "12")
+
+SENT = SaleFacts(SALE_ID, AMOUNT, MaskedPan.of(CARD.pan), CARD.expiry, CARD_HASH, STAN, T0)
+ACTION_DATA: dict[str, dict[str, Any]] = {"other_payment": {"method": "cash"}, "contact_saved": {"contact_id": "C1"}}
+ACTION_NAMES = ("cancel", "another_card", "retry_card", "other_payment", "customer_leaves", "contact_saved",
+                "contact_declined")
+
+
+def action(name: str) -> CashierAction:
+    """The action as the cashier app sends it, with the data it requires."""
+    return CashierAction(name, ACTION_DATA.get(name, {}))
+
+
+def declined(code: str) -> HandOver:
+    return HandOver("declined", HandOverReason.DECLINED, SaleFacts(**{**vars(SENT), "response_code": code}))
+
+
+NOTHING_CHARGED = HandOver("network_drop", HandOverReason.NOTHING_CHARGED, SaleFacts(SALE_ID, AMOUNT))
+NOTHING_SENT = HandOver("network_drop", HandOverReason.NOTHING_CHARGED,  # card read, request never left
+                        SaleFacts(SALE_ID, AMOUNT, SENT.masked, SENT.expiry, CARD_HASH))
+OUTCOME_UNKNOWN = HandOver("network_drop", HandOverReason.OUTCOME_UNKNOWN, SENT)
+IGNORABLE = (  # events no flow has any business with
+    LineNoise("garbage", 3),
+    ReaderStatus(DeviceState.OFFLINE, "unplugged"),
+    PrinterStatus(frozenset({PrinterCondition.PAPER_END})),
+    SettlementMissing(STAN, Rrn("000000000007"), AMOUNT, T0),
+    HostResponse(OTHER_STAN, "00", Rrn("000000000008"), "123456"),  # another sale's answer
+    RequestSent("S2", OTHER_STAN, T0),
+    TimerFired("F2.auth_response"),
+    ReversalAcknowledged(SALE_ID, OTHER_STAN),
+    ReversalFailed("S2", STAN, "timeout"),
+    CashierAction("dance"),
+    CashierAction("other_payment"),  # no method: the app must say how
+    CashierAction("contact_saved"),  # no contact id
+)
+
+EVENTS: tuple[Any, ...] = (
+    AmountEntered(SALE_ID, AMOUNT),
+    HandOver("sale", HandOverReason.ANOTHER_CARD, SaleFacts(**{**vars(SENT), "response_code": "51"})),
+    HandOver("sale", HandOverReason.RETRY, SENT),
+    NOTHING_CHARGED,
+    NOTHING_SENT,
+    OUTCOME_UNKNOWN,
+    *(declined(code) for code in CODES),
+    CardRead(CARD, EntryMode.SWIPE, CARD_HASH),
+    *(ReadError(check, f"{check.value} failed") for check in ReadCheck),
+    RequestSent(SALE_ID, STAN, T0),
+    *(HostResponse(STAN, code, Rrn("000000000007"), "123456" if code == "00" else None) for code in ("00", *CODES)),
+    LinkDown("echo timeout"),
+    LinkUp(12.0),
+    TimerFired(f"{FLOW_ID}.auth_response"),
+    ReversalAcknowledged(SALE_ID, STAN),
+    ReversalFailed(SALE_ID, STAN, "no answer"),
+    *(action(name) for name in ACTION_NAMES),
+    *IGNORABLE,
+)
