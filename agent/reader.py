@@ -6,6 +6,7 @@ keeping its number); the full card goes on, in memory only, to whoever listens (
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -43,7 +44,8 @@ class CardReaderService:
 
     def _on_event(self, event: Any) -> None:
         if isinstance(event, CardRead):
-            stored = self.journal.append_domain(event, card_hash=self._hasher(event.card.pan).hex)
+            event = dataclasses.replace(event, card_hash=self._hasher(event.card.pan).hex)
+            stored = self.journal.append_domain(event)
         else:
             stored = self.journal.append_domain(event)
         if self._listener is not None:

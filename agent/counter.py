@@ -1,0 +1,327 @@
+"""The agent at one counter: the card reader, the acquirer link, the recovery flows and the journal,
+wired together. Devices report domain events; flows answer with effects; this module carries the
+effects out and feeds the consequences back, one event at a time, in order.
+
+Every flow's state is journaled after each event it handled, so a restart resumes the open flows from
+the journal alone. The card itself is kept only in memory, for the one authorization that needs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.host import HostService
+from agent.journal import Journal
+from agent.outbox import Outbox
+from agent.reader import CardReaderService
+from domain.card import Card, CardHasher
+from domain.clock import Clock, Timer
+from domain.effects import (
+    CancelTimer,
+    CaptureContact,
+    EscalateToManager,
+    HandOver,
+    Notify,
+    OpenCase,
+    PauseCardPayments,
+    Print,
+    QueueReversal,
+    RecordPayment,
+    ResolveCase,
+    ResumeCardPayments,
+    SendAuthorization,
+    ShowPrompt,
+    StartTimer,
+)
+from domain.events import (
+    AmountEntered,
+    CardRead,
+    CashierAction,
+    EntryMode,
+    LinkDown,
+    RequestSent,
+    TimerFired,
+    record,
+)
+from domain.ids import Stan
+from domain.money import Money
+from drivers.host import link as hostlink
+from drivers.host.messages import purchase
+from flows import FLOWS, Flow, resume
+from flows.sale import SaleFlow
+
+FLOW_SAVED = "flow_saved"
+# States in which a flow has nothing more to do at the counter; it leaves the live set once there. A
+# declined sale whose customer left is followed up as a case, not by a flow.
+FINISHED = frozenset({"APPROVED", "CANCELLED", "HANDED_OVER", "HANDED_BACK", "RESOLVED", "PAID_OTHERWISE",
+                      "CARD_RESUMED", "CASE_OPENED"})
+
+
+@dataclass
+class Screen:
+    """What the cashier sees, kept current for the UI: prompts by flow, and the device banner."""
+
+    prompts: dict[str, ShowPrompt] = field(default_factory=dict)
+    capturing_contact: dict[str, str] = field(default_factory=dict)  # flow id -> reason
+    card_payments_paused: str | None = None
+
+
+class Counter:
+    def __init__(
+        self,
+        journal: Journal,
+        clock: Clock,
+        *,
+        hasher: CardHasher,
+        host: HostService | None = None,
+        reader: CardReaderService | None = None,
+        auth_timeout: float = 30.0,
+        max_reversal_failures: int = 5,
+        store_line: str = "",
+        on_change: Callable[[Screen], None] | None = None,
+        on_prompt: Callable[[str, ShowPrompt], None] | None = None,
+    ) -> None:
+        self.journal = journal
+        self.clock = clock
+        self.host = host
+        self.reader = reader
+        self.screen = Screen()
+        self.outbox = Outbox(journal, store_line)
+        self._hasher = hasher
+        self._config = {"sale": {"auth_timeout": auth_timeout},
+                        "network_drop": {"max_reversal_failures": max_reversal_failures}}
+        self._on_change = on_change
+        self._on_prompt = on_prompt
+        self.flows: dict[str, Flow] = {}
+        self._cards: dict[str, tuple[Card, EntryMode]] = {}
+        self._timers: dict[str, Timer] = {}
+        self._queue: deque[tuple[Any, str | None]] = deque()
+        self._draining = False
+        ids = [int(fid.rsplit("-", 1)[1]) for (fid,) in journal.query(
+            "SELECT DISTINCT json_extract(payload, '$.flow_id') FROM events WHERE kind = ?", (FLOW_SAVED,))
+            if fid and fid.rsplit("-", 1)[-1].isdigit()]
+        self._ids = itertools.count(max(ids, default=0) + 1)
+        self._resume()
+
+    # -- the cashier's API -----------------------------------------------------------------------------
+
+    def start_sale(self, amount: Money, reference: str | None = None) -> str:
+        """A new sale: the customer is asked for a card."""
+        flow = self._new_flow("sale")
+        self.journal.append("sale_started", {"sale_id": flow.flow_id, "amount": amount.to_json(),
+                                             "reference": reference}, stream=flow.flow_id)
+        self._feed(AmountEntered(flow.flow_id, amount), flow.flow_id)
+        return flow.flow_id
+
+    def act(self, flow_id: str, action: str, **data: Any) -> None:
+        """A cashier's choice on the screen of one flow (another card, customer leaves, contact saved…)."""
+        if flow_id not in self.flows:
+            raise KeyError(f"no open flow {flow_id!r}; open: {', '.join(self.flows) or 'none'}")
+        self.journal.append("cashier_action", {"flow_id": flow_id, "action": action, "data": data},
+                            stream=flow_id)
+        self._feed(CashierAction(action, data), flow_id)
+
+    def flow_of(self, sale_id: str) -> Flow | None:
+        """The live flow that has this sale now (sale, then a failure flow after a hand-over)."""
+        for flow in self.flows.values():
+            if flow.ctx.sale is not None and flow.ctx.sale.sale_id == sale_id:
+                return flow
+        return None
+
+    # -- running ---------------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        tasks = [asyncio.create_task(service.run()) for service in (self.host, self.reader) if service]
+        await asyncio.gather(*tasks)
+
+    def stop(self) -> None:
+        for service in (self.host, self.reader):
+            if service is not None:
+                service.stop()
+        for timer in self._timers.values():
+            timer.cancel()
+
+    def device_event(self, event: Any, _seq: int | None = None) -> None:
+        """Everything the reader and the acquirer link report comes in here."""
+        if isinstance(event, hostlink.RequestUnanswered):
+            event = LinkDown(f"no answer before the link was lost: {event.reason}")
+            self._feed(event, self._sale_flow_awaiting())
+            return
+        if isinstance(event, hostlink.RequestTimedOut):
+            return  # the sale flow's own timer decides; the link's is a backstop for the link
+        if isinstance(event, LinkDown) and not self._someone_expects(event):
+            self._new_flow("network_drop")  # link lost while idle: pause card payments
+        self._feed(event, None)
+
+    # -- the event loop of the flows -------------------------------------------------------------------
+
+    def _feed(self, event: Any, target: str | None) -> None:
+        """Queue an event for one flow (target) or for every live flow, then drain the queue."""
+        self._queue.append((event, target))
+        if self._draining:
+            return
+        self._draining = True
+        try:
+            while self._queue:
+                event, target = self._queue.popleft()
+                card = (event.card, event.entry_mode) if isinstance(event, CardRead) else None
+                for flow in [self.flows[target]] if target in self.flows else list(self.flows.values()):
+                    if target is None and not flow.expects(event):
+                        continue
+                    effects = flow.handle(event)
+                    if card and any(isinstance(e, SendAuthorization) for e in effects):
+                        self._cards[flow.ctx.sale.sale_id] = card
+                    self._save(flow)
+                    for effect in effects:
+                        self._perform(flow, effect)
+                    self._show(flow)
+        finally:
+            self._draining = False
+        if self._on_change is not None:
+            self._on_change(self.screen)
+
+    def _someone_expects(self, event: Any) -> bool:
+        return any(flow.expects(event) for flow in self.flows.values())
+
+    def _sale_flow_awaiting(self) -> str | None:
+        for flow in self.flows.values():
+            if isinstance(flow, SaleFlow) and flow.state.name == "AWAITING_RESPONSE":
+                return flow.flow_id
+        return None
+
+    def _new_flow(self, name: str) -> Flow:
+        flow_id = f"{name}-{next(self._ids)}"
+        flow = FLOWS[name](flow_id, **self._config.get(name, {}))
+        self.flows[flow_id] = flow
+        return flow
+
+    def _save(self, flow: Flow) -> None:
+        self.journal.append(FLOW_SAVED, {"flow_id": flow.flow_id, "flow": flow.to_json()}, stream=self._stream(flow))
+
+    def _stream(self, flow: Flow) -> str:
+        return flow.ctx.sale.sale_id if flow.ctx.sale else flow.flow_id
+
+    def _show(self, flow: Flow) -> None:
+        """Put the flow's current prompt on the screen (journaled when it changes); retire finished flows."""
+        prompt = flow.prompt()
+        if prompt is not None and self.screen.prompts.get(flow.flow_id) != prompt:
+            self.screen.prompts[flow.flow_id] = prompt
+            self.journal.append("prompt_shown", {"flow_id": flow.flow_id} | record(prompt)[1],
+                                stream=self._stream(flow))
+            if self._on_prompt is not None:
+                self._on_prompt(flow.flow_id, prompt)
+        if flow.state.name in FINISHED:
+            self.flows.pop(flow.flow_id, None)
+            self.screen.prompts.pop(flow.flow_id, None)
+        if flow.state.name != "CAPTURING_CONTACT":
+            self.screen.capturing_contact.pop(flow.flow_id, None)
+
+    def _resume(self) -> None:
+        """Bring back every flow that was not finished when the agent stopped, without re-running it."""
+        latest: dict[str, dict[str, Any]] = {}
+        for event in self.journal.events(kind=FLOW_SAVED):
+            latest[event.payload["flow_id"]] = event.payload["flow"]
+        for flow_id, saved in latest.items():
+            if saved["state"] in FINISHED:
+                continue
+            flow = resume(saved)
+            self.flows[flow_id] = flow
+            self._show(flow)
+            if isinstance(flow, SaleFlow) and flow.state.name in ("AUTHORIZING", "AWAITING_RESPONSE"):
+                # The agent stopped with a request in doubt: the outcome is unknown; reverse it.
+                self.journal.append("resumed_in_doubt", {"flow_id": flow_id}, stream=flow_id)
+                self._feed(LinkDown("the agent restarted while an authorization was outstanding"), flow_id)
+
+    # -- effects ---------------------------------------------------------------------------------------
+
+    def _perform(self, flow: Flow, effect: Any) -> None:
+        stream = self._stream(flow)
+        match effect:
+            case SendAuthorization(sale_id=sale_id, amount=amount):
+                self._authorize(flow, sale_id, amount)
+            case QueueReversal(sale_id=sale_id, stan=stan, amount=amount):
+                self._queue_reversal(sale_id, stan, amount)
+            case StartTimer(name=name, seconds=seconds):
+                self._cancel_timer(name)
+                self._timers[name] = self.clock.call_later(seconds, lambda n=name: self._timer_fired(n))
+            case CancelTimer(name=name):
+                self._cancel_timer(name)
+            case HandOver(flow=name):
+                successor = self._new_flow(name) if name != "sale" else self._new_flow("sale")
+                self.journal.append("handed_over", record(effect)[1] | {"from": flow.flow_id,
+                                                                         "to": successor.flow_id}, stream=stream)
+                self._feed(effect, successor.flow_id)
+            case Print():
+                self._print(effect, stream)
+            case ShowPrompt():
+                pass  # the flow's prompt() is shown after its effects, in _show
+            case CaptureContact(reason=reason):
+                self.screen.capturing_contact[flow.flow_id] = reason
+                self.journal.append("contact_requested", record(effect)[1], stream=stream)
+            case Notify(case_id=case_id, template=template):
+                assert flow.ctx.sale is not None
+                self.outbox.draft(case_id, template, flow.ctx.sale, self._contact_of(case_id))
+            case PauseCardPayments(reason=reason):
+                self.screen.card_payments_paused = reason
+                self.journal.append("card_payments_paused", {"reason": reason})
+            case ResumeCardPayments():
+                self.screen.card_payments_paused = None
+                self.journal.append("card_payments_resumed", {})
+            case OpenCase() | ResolveCase() | RecordPayment() | EscalateToManager():
+                kind, payload = record(effect)
+                names = {"open_case": "case_opened", "resolve_case": "case_resolved",
+                         "record_payment": "payment_recorded", "escalate_to_manager": "escalated"}
+                self.journal.append(names[kind], payload, stream=stream)
+            case _:
+                self.journal.append("effect_unhandled", {"effect": type(effect).__name__}, stream=stream)
+
+    def _authorize(self, flow: Flow, sale_id: str, amount: Money) -> None:
+        """Build the purchase from the card in memory; journal it, then send it (write before the wire)."""
+        card, entry_mode = self._cards.pop(sale_id)
+        at = self.clock.now().astimezone()
+        sent = None
+        if self.host is not None and self.host.up:
+            fields = purchase(card, amount, entry_mode, at=at, terminal=self.host.terminal)
+            sent = self.host.send(sale_id, fields)
+        if sent is None:
+            self._feed(LinkDown("the acquirer link is down: the request was not sent"), flow.flow_id)
+        else:
+            self._feed(RequestSent(sale_id, Stan.parse(sent["11"]), at), flow.flow_id)
+
+    def _queue_reversal(self, sale_id: str, stan: Stan, amount: Money) -> None:
+        rows = self.journal.query(
+            "SELECT payload FROM events WHERE kind = 'host_request' AND stream = ? "
+            "AND json_extract(payload, '$.request.\"11\"') = ? ORDER BY seq DESC LIMIT 1", (sale_id, str(stan)))
+        if not rows or self.host is None:
+            self.journal.append("reversal_impossible", {"sale_id": sale_id, "stan": str(stan),
+                                                        "reason": "no request on record"}, stream=sale_id)
+            return
+        self.host.queue_reversal(sale_id, json.loads(rows[0][0])["request"], amount)
+
+    def _print(self, effect: Print, stream: str) -> None:
+        """Receipts are journaled 'to print' (idempotent by receipt id) until the printer is wired."""
+        done = self.journal.query("SELECT 1 FROM events WHERE kind = 'receipt_to_print' AND "
+                                  "json_extract(payload, '$.receipt_id') = ?", (effect.receipt_id,))
+        if not done:
+            self.journal.append("receipt_to_print", record(effect)[1], stream=stream)
+
+    def _contact_of(self, case_id: str) -> str | None:
+        rows = self.journal.query("SELECT json_extract(payload, '$.contact_id') FROM events WHERE kind = 'case_opened'"
+                                  " AND json_extract(payload, '$.case_id') = ? ORDER BY seq DESC LIMIT 1", (case_id,))
+        return rows[0][0] if rows else None
+
+    def _timer_fired(self, name: str) -> None:
+        self._timers.pop(name, None)
+        self._feed(TimerFired(name), None)
+
+    def _cancel_timer(self, name: str) -> None:
+        timer = self._timers.pop(name, None)
+        if timer is not None:
+            timer.cancel()
+
