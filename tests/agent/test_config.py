@@ -40,7 +40,8 @@ default_region = "HK"
     settings = load(path)
     assert settings == Settings(
         profile="real", source=path,
-        reader=settings.reader, host=settings.host, journal=settings.journal, contacts=settings.contacts, cards=settings.cards)
+        reader=settings.reader, host=settings.host, journal=settings.journal, contacts=settings.contacts,
+        cards=settings.cards)
     assert (settings.reader.url, settings.reader.format, settings.reader.baudrate) == (
         "/dev/serial/by-id/usb-IDTECH-if00", "msr", 9600)
     assert settings.journal.path == tmp_path / "data" / "journal.sqlite"  # relative to the file
