@@ -103,6 +103,7 @@ class Counter:
         self._timers: dict[str, Timer] = {}
         self._queue: deque[tuple[Any, str | None]] = deque()
         self._draining = False
+        self._stopping = False
         ids = [int(fid.rsplit("-", 1)[1]) for (fid,) in journal.query(
             "SELECT DISTINCT json_extract(payload, '$.flow_id') FROM events WHERE kind = ?", (FLOW_SAVED,))
             if fid and fid.rsplit("-", 1)[-1].isdigit()]
@@ -141,6 +142,7 @@ class Counter:
         await asyncio.gather(*tasks)
 
     def stop(self) -> None:
+        self._stopping = True
         for service in (self.host, self.reader):
             if service is not None:
                 service.stop()
@@ -155,7 +157,7 @@ class Counter:
             return
         if isinstance(event, hostlink.RequestTimedOut):
             return  # the sale flow's own timer decides; the link's is a backstop for the link
-        if isinstance(event, LinkDown) and not self._someone_expects(event):
+        if isinstance(event, LinkDown) and not self._stopping and not self._someone_expects(event):
             self._new_flow("network_drop")  # link lost while idle: pause card payments
         self._feed(event, None)
 

@@ -1,9 +1,10 @@
 """`recoup demo`: the agent against the built-in simulated hardware, headless, with a transcript.
 
-The virtual reader runs on a real line (a pty on Linux and macOS, loopback TCP elsewhere) and the agent
-reads it exactly as it would a reader on a USB cable. Each step says what was done at the reader and
-what the agent made of it; the run fails (exit 1) if the agent's reading differs from what the card
-should have produced.
+The virtual card reader runs on a real serial line (a pty on Linux and macOS, loopback TCP elsewhere)
+and the virtual acquirer on loopback TCP; the agent's real wiring — reader service, journaled ISO 8583
+link with store-and-forward, recovery flows — drives them exactly as it would real devices. Each step
+says what was done, what the cashier was shown, and what the acquirer's ledger holds; the run fails
+(exit 1) if anything recovered differently from what the money rules require.
 """
 
 from __future__ import annotations
@@ -12,130 +13,184 @@ import asyncio
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from agent.config import HostSettings
 from agent.contacts import Contact, ContactStore
+from agent.counter import Counter
+from agent.host import HostService
 from agent.journal import Journal
 from agent.keys import load_or_create_key
 from agent.reader import CardReaderService
 from domain.card import CardHasher
 from domain.clock import RealClock
-from domain.events import CardRead, EntryMode, LineNoise, ReadCheck, ReadError, ReaderStatus
+from domain.effects import ShowPrompt
+from domain.events import EntryMode
+from domain.money import Money
+from flows.prompts import render
 from simulator.cardreader.server import PtyReaderPort, TcpReaderPort, VirtualReader
-from simulator.cardreader.wallet import WALLET
+from simulator.host.server import VirtualAcquirer
 
-STEP_TIMEOUT = 10.0  # seconds of real time a step may take before the demo calls it failed
-
-
-@dataclass(frozen=True)
-class Step:
-    title: str
-    act: Callable[[VirtualReader], None]
-    expect: Callable[[Any], bool]
-    expected: str
+STEP_TIMEOUT = 15.0  # seconds of real time a step may take before the demo calls it failed
+STORE_LINE = "示例便利店 Demo Store · 021-5555 0000"
 
 
-def _steps(fmt: str) -> list[Step]:
-    visa = WALLET["visa"]
-    return [
-        Step(f"present {visa.label} by {'chip' if fmt == 'framed' else 'swipe'}",
-             lambda r: r.present("visa", EntryMode.CHIP if fmt == "framed" else EntryMode.SWIPE),
-             lambda e: isinstance(e, CardRead) and e.card.pan == visa.pan, "card read"),
-        Step(f"present {WALLET['expired'].label}", lambda r: r.present("expired"),
-             lambda e: isinstance(e, ReadError) and e.check is ReadCheck.EXPIRY, "refused: expired"),
-        Step("bad swipe", lambda r: r.bad_swipe(),
-             lambda e: isinstance(e, ReadError) and e.check is ReadCheck.BAD_READ, "refused: bad read"),
-    ]
+class Demo:
+    def __init__(self, data_dir: Path, fmt: str, out: TextIO) -> None:
+        self.data_dir, self.fmt, self.out = data_dir, fmt, out
+        self.clock = RealClock()
+        self.failures = 0
+        self.changed = asyncio.Event()
+        self.shown: dict[str, str] = {}
 
+    def say(self, who: str, text: str) -> None:
+        print(f"  [{who:<8}] {text}", file=self.out, flush=True)
 
-def describe(event: Any) -> str:
-    if isinstance(event, CardRead):
-        card = event.card
-        return f"card read {card.masked} exp {card.expiry} service {card.service_code} ({event.entry_mode.value})"
-    if isinstance(event, ReadError):
-        masked = f" {event.masked}" if event.masked else ""
-        return f"read refused{masked}: {event.check.value} — {event.detail}"
-    if isinstance(event, ReaderStatus):
-        return f"reader {event.state.value}: {event.detail}"
-    if isinstance(event, LineNoise):
-        return f"line noise: {event.detail}"
-    return type(event).__name__
+    def check(self, ok: bool, what: str) -> None:
+        self.failures += not ok
+        self.say("check", f"{'ok' if ok else 'FAILED'}: {what}")
 
+    def on_prompt(self, flow_id: str, prompt: ShowPrompt) -> None:
+        self.changed.set()
+        if self.shown.get(flow_id) == prompt.prompt_id:
+            return  # same screen, more facts (the trace number once the request left)
+        self.shown[flow_id] = prompt.prompt_id
+        zh, en = render(prompt, "zh-CN"), render(prompt, "en")
+        self.say("screen", f"{zh.title}  /  {en.title}")
+        if prompt.prompt_id in ("network.outcome_unknown", "declined.insufficient_funds"):
+            for number, step in enumerate(en.steps, 1):
+                self.say("", f"  {number}. {step}")
+            self.say("", "  keys: " + ", ".join(f"{key} {label}" for key, label, _ in en.actions))
 
-def _capture_contact(journal: Journal, data_dir: Path, say: Callable[[str, str], None]) -> int:
-    """The customer whose card was refused leaves details to be called back: validated, consented,
-    encrypted in the journal, and shown masked. Returns 1 if that went wrong."""
-    store = ContactStore(journal, load_or_create_key(data_dir / "contact.key", "RECOUP_CONTACT_KEY"))
-    say("cashier", "customer leaves contact details to be called back (consent given)")
-    contact_id = store.record(consent=True, name="张伟", phone="138 0013 8000", channel="sms",
-                              note="expired card; will come back with another")
-    contact = store.get(contact_id)
-    if not isinstance(contact, Contact):
-        say("check", "FAILED: the contact could not be read back")
-        return 1
-    details = contact.details
-    say("agent", f"contact {contact_id} saved encrypted: {details.masked_name} {details.masked_phone} "
-                 f"via {details.channel.value}")
-    declined = store.record_declined()
-    say("agent", f"another customer declined to leave details: recorded as {declined}")
-    return 0
-
-
-async def run_demo(data_dir: Path, fmt: str = "framed", out: TextIO = sys.stdout, *,
-                   temporary: bool = False) -> int:
-    clock = RealClock()
-    events: asyncio.Queue[tuple[Any, int]] = asyncio.Queue()
-    hasher = CardHasher(load_or_create_key(data_dir / "card-hash.key", "RECOUP_CARD_HASH_KEY"))
-    reader = VirtualReader(fmt, clock=clock)
-    if os.name == "posix":
-        port: PtyReaderPort | TcpReaderPort = PtyReaderPort(reader)
-        url = port.plug()
-    else:
-        port = TcpReaderPort(reader)
-        url = await port.start()
-
-    def say(who: str, text: str) -> None:
-        print(f"  [{who:<7}] {text}", file=out, flush=True)
-
-    print(f"recoup demo — virtual card reader ({fmt} protocol) on {url}", file=out)
-    failures = 0
-    with Journal.open(data_dir / "journal.sqlite", clock=clock) as journal:
-        service = CardReaderService(journal, hasher, url=url, fmt=fmt, clock=clock,
-                                    listener=lambda e, seq: events.put_nowait((e, seq)))
-        task = asyncio.create_task(service.run())
+    async def until(self, condition: Callable[[], bool], what: str) -> bool:
         try:
-            event, seq = await asyncio.wait_for(events.get(), STEP_TIMEOUT)
-            say("agent", f"{describe(event)} (journal #{seq})")
-            for step in _steps(fmt):
-                say("reader", step.title)
-                step.act(reader)
-                while True:
-                    event, seq = await asyncio.wait_for(events.get(), STEP_TIMEOUT)
-                    say("agent", f"{describe(event)} (journal #{seq})")
-                    if not isinstance(event, ReaderStatus | LineNoise):
-                        break
-                ok = step.expect(event)
-                failures += not ok
-                say("check", f"{'ok' if ok else 'FAILED'}: expected {step.expected}")
+            async with asyncio.timeout(STEP_TIMEOUT):
+                while not condition():
+                    self.changed.clear()
+                    await self.changed.wait()
         except TimeoutError:
-            failures += 1
-            say("check", f"FAILED: the agent heard nothing within {STEP_TIMEOUT:.0f} s")
-        finally:
-            service.stop()
-            await task
-            if isinstance(port, PtyReaderPort):
-                port.close()
-            else:
-                await port.close()
-        if not failures:
-            failures += _capture_contact(journal, data_dir, say)
-        reads = journal.query("SELECT outcome, masked, failed FROM reads ORDER BY seq")
-    where = "a temporary journal (--data-dir keeps one)" if temporary else f"journal {data_dir / 'journal.sqlite'}"
-    print(f"{where}: {len(reads)} read(s) recorded", file=out)
-    for outcome, masked, failed in reads:
-        print(f"  {outcome:<5} {masked or '-':<20} {failed or ''}", file=out)
-    print("demo " + ("passed: every step recovered as expected" if not failures
-                     else f"FAILED: {failures} step(s) went wrong"), file=out)
-    return 0 if not failures else 1
+            self.check(False, f"{what} (nothing within {STEP_TIMEOUT:.0f} s)")
+            return False
+        return True
+
+    def ledger(self, card: str) -> int:
+        charged = self.acquirer.ledger.net_charge(card)
+        self.say("acquirer", f"ledger: {card} net charge {Money(charged)}")
+        return charged
+
+    async def run(self) -> int:
+        self.acquirer = VirtualAcquirer(self.clock, seed=1)
+        self.acquirer.on_log = lambda _: self.changed.set()
+        await self.acquirer.start()
+        reader = VirtualReader(self.fmt, clock=self.clock)
+        reader.observers.append(lambda text: self.say("reader", text))
+        if os.name == "posix":
+            port: PtyReaderPort | TcpReaderPort = PtyReaderPort(reader)
+            url = port.plug()
+        else:
+            port = TcpReaderPort(reader)
+            url = await port.start()
+        print(f"recoup demo — virtual card reader ({self.fmt}) on {url}, virtual acquirer on {self.acquirer.url}",
+              file=self.out)
+        hasher = CardHasher(load_or_create_key(self.data_dir / "card-hash.key", "RECOUP_CARD_HASH_KEY"))
+        with Journal.open(self.data_dir / "journal.sqlite", clock=self.clock) as journal:
+            self.journal = journal
+            contact_key = load_or_create_key(self.data_dir / "contact.key", "RECOUP_CONTACT_KEY")
+            self.contacts = ContactStore(journal, contact_key)
+            host = HostService(journal, self.clock, HostSettings(), address=("127.0.0.1", self.acquirer.port),
+                               on_event=lambda e: self.counter.device_event(e), backoff=(0.2, 0.5))
+            service = CardReaderService(journal, hasher, url=url, fmt=self.fmt, clock=self.clock,
+                                        listener=lambda e, _: self.counter.device_event(e))
+            self.counter = Counter(journal, self.clock, hasher=hasher, host=host, reader=service,
+                                   store_line=STORE_LINE, on_change=lambda _: self.changed.set(),
+                                   on_prompt=self.on_prompt)
+            task = asyncio.create_task(self.counter.run())
+            try:
+                await self.until(lambda: host.up and service.session.line.is_open, "reader and acquirer online")
+                await self.clean_sale(reader)
+                await self.declined_sale(reader)
+                await self.network_drop(reader)
+            finally:
+                self.counter.stop()
+                await task
+                if isinstance(port, PtyReaderPort):
+                    port.close()
+                else:
+                    await port.close()
+                await self.acquirer.close()
+        print("demo " + ("passed: every flow recovered as the money rules require" if not self.failures
+                         else f"FAILED: {self.failures} check(s) went wrong"), file=self.out)
+        return 0 if not self.failures else 1
+
+    async def clean_sale(self, reader: VirtualReader) -> None:
+        print("\n1. A clean sale, after an expired card and a bad swipe", file=self.out)
+        sale = self.counter.start_sale(Money.parse("58.00"))
+        self.say("cashier", "amount 58.00")
+        for act, check in ((lambda: reader.present("expired"), "sale.read_error.expiry"),
+                           (reader.bad_swipe, "sale.read_error.bad_read")):
+            act()
+            await self.until(lambda c=check: self.counter.screen.prompts.get(sale, ShowPrompt("")).prompt_id == c,
+                             f"prompt {check}")
+        reader.present("visa", EntryMode.CHIP if self.fmt == "framed" else EntryMode.SWIPE)
+        await self.until(lambda: self.receipts(sale), "approved with a receipt to print")
+        self.check(self.ledger("visa") == 5800 and len(self.receipts(sale)) == 1,
+                   "approved once, one receipt queued, charged 58.00")
+
+    async def declined_sale(self, reader: VirtualReader) -> None:
+        print("\n2. Declined: insufficient funds (51)", file=self.out)
+        sale = self.counter.start_sale(Money.parse("12.51"))
+        self.say("cashier", "amount 12.51")
+        reader.present("mastercard")
+        await self.until(lambda: (f := self.counter.flow_of(sale)) is not None and f.name == "declined",
+                         "the declined flow takes over")
+        flow = self.counter.flow_of(sale)
+        if flow is None:
+            return
+        self.say("cashier", "customer pays cash (F3)")
+        self.counter.act(flow.flow_id, "other_payment", method="cash")
+        self.check(self.ledger("mastercard") == 0 and not self.receipts(sale), "nothing charged, no card receipt")
+
+    async def network_drop(self, reader: VirtualReader) -> None:
+        print("\n3. The network drops after the acquirer charged the card", file=self.out)
+        self.acquirer.drop_after_request()
+        self.say("acquirer", "fault: drop the connection after the next request")
+        sale = self.counter.start_sale(Money.parse("30.00"))
+        self.say("cashier", "amount 30.00")
+        reader.present("unionpay")
+        await self.until(lambda: (f := self.counter.flow_of(sale)) is not None and f.state.name == "OUTCOME_UNKNOWN",
+                         "result unknown")
+        flow = self.counter.flow_of(sale)
+        if flow is None:
+            return
+        self.check(self.ledger("unionpay") == 3000, "the customer is charged and the terminal never heard")
+        self.say("cashier", "customer leaves (F4) and leaves contact details")
+        self.counter.act(flow.flow_id, "customer_leaves")
+        contact_id = self.contacts.record(consent=True, name="王芳", phone="139 1234 5678", channel="sms",
+                                          case_id=flow.flow_id)
+        contact = self.contacts.get(contact_id)
+        if isinstance(contact, Contact):
+            self.say("agent", f"contact saved encrypted: {contact.details.masked_name} "
+                              f"{contact.details.masked_phone} via {contact.details.channel.value}")
+        self.counter.act(flow.flow_id, "contact_saved", contact_id=contact_id)
+        await self.until(lambda: self.counter.flow_of(sale) is None, "link back, reversal acknowledged, case resolved")
+        self.check(self.ledger("unionpay") == 0, "the reversal released the hold: nothing charged")
+        attempts = [e.payload["request"]["t"] for e in self.journal.events(kind="reversal_attempt", stream=sale)]
+        self.say("agent", f"reversal attempts journaled: {', '.join(attempts) or 'none'}")
+        drafts = [d for d in self.counter.outbox.drafts() if d["case_id"] == flow.flow_id]
+        for draft in drafts:
+            self.say("outbox", f"to {draft['contact_id']} (zh-CN): {draft['text']['zh-CN']}")
+            self.say("outbox", f"to {draft['contact_id']} (en): {draft['text']['en']}")
+        resolved = self.journal.query("SELECT COUNT(*) FROM events WHERE kind = 'case_resolved' AND stream = ?",
+                                      (sale,))[0][0]
+        self.check(len(drafts) == 1 and resolved == 1, "case resolved, the customer's notification drafted")
+
+    def receipts(self, sale: str) -> list[Any]:
+        return list(self.journal.events(kind="receipt_to_print", stream=sale))
+
+
+async def run_demo(data_dir: Path, fmt: str = "framed", out: TextIO = sys.stdout, *, temporary: bool = False) -> int:
+    code = await Demo(data_dir, fmt, out).run()
+    where = "a temporary folder (--data-dir keeps it)" if temporary else str(data_dir / "journal.sqlite")
+    print(f"journal: {where}", file=out)
+    return code

@@ -33,9 +33,10 @@ def test_demo_runs_through_the_console_entry_and_shows_only_masked_cards(tmp_pat
     assert done.returncode == 0, done.stdout + done.stderr
     assert "demo passed" in done.stdout
     assert "411111******1111" in done.stdout and "4111111111111111" not in done.stdout
-    assert "138****8000" in done.stdout and "13800138000" not in done.stdout
+    assert "139****5678" in done.stdout and "13912345678" not in done.stdout
     journal = (tmp_path / "demo" / "journal.sqlite").read_bytes()
-    assert b"13800138000" not in journal and b"4111111111111111" not in journal
+    assert b"13912345678" not in journal and b"4111111111111111" not in journal
+    assert b"6200000000000005" not in journal
 
     shown = subprocess.run([sys.executable, "-m", "agent.cli", "journal", "--kind", "read_error"],
                            capture_output=True, text=True, timeout=60, cwd=ROOT,
