@@ -14,12 +14,14 @@ import json
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from agent.host import HostService
 from agent.journal import Journal
 from agent.outbox import Outbox
 from agent.reader import CardReaderService
+from agent.saf import SafQueue
 from domain.card import Card, CardHasher
 from domain.clock import Clock, Timer
 from domain.effects import (
@@ -236,9 +238,22 @@ class Counter:
             self.flows[flow_id] = flow
             self._show(flow)
             if isinstance(flow, SaleFlow) and flow.state.name in ("AUTHORIZING", "AWAITING_RESPONSE"):
-                # The agent stopped with a request in doubt: the outcome is unknown; reverse it.
-                self.journal.append("resumed_in_doubt", {"flow_id": flow_id}, stream=flow_id)
-                self._feed(LinkDown("the agent restarted while an authorization was outstanding"), flow_id)
+                self._resume_in_doubt(flow)
+
+    def _resume_in_doubt(self, flow: SaleFlow) -> None:
+        """The agent stopped mid-authorization. If the request is on record it may have charged (it was
+        journaled before it left): the outcome is unknown and it is reversed. If not, nothing left."""
+        sale = flow.ctx.sale
+        assert sale is not None
+        rows = self.journal.query(
+            "SELECT at, json_extract(payload, '$.request.\"11\"') FROM events WHERE kind = 'host_request' "
+            "AND stream = ? ORDER BY seq DESC LIMIT 1", (sale.sale_id,))
+        self.journal.append("resumed_in_doubt", {"flow_id": flow.flow_id, "request_on_record": bool(rows)},
+                            stream=sale.sale_id)
+        if rows and flow.state.name == "AUTHORIZING":
+            at, stan = rows[0]
+            self._feed(RequestSent(sale.sale_id, Stan.parse(stan), datetime.fromisoformat(at)), flow.flow_id)
+        self._feed(LinkDown("the agent restarted while an authorization was outstanding"), flow.flow_id)
 
     # -- effects ---------------------------------------------------------------------------------------
 
@@ -285,14 +300,20 @@ class Counter:
 
     def _authorize(self, flow: Flow, sale_id: str, amount: Money) -> None:
         """Build the purchase from the card in memory; journal it, then send it (write before the wire)."""
-        card, entry_mode = self._cards.pop(sale_id)
+        read = self._cards.pop(sale_id, None)
         at = self.clock.now().astimezone()
-        sent = None
-        if self.host is not None and self.host.up:
-            fields = purchase(card, amount, entry_mode, at=at, terminal=self.host.terminal)
-            sent = self.host.send(sale_id, fields)
+        sent, reason = None, "the acquirer link is down: the request was not sent"
+        if read is None:
+            reason = "the card is no longer in memory: the request was not sent"
+        elif self.host is not None and self.host.up:
+            card, entry_mode = read
+            try:
+                sent = self.host.send(sale_id, purchase(card, amount, entry_mode, at=at, terminal=self.host.terminal))
+            except Exception as exc:  # not journaled, so withdrawn before any byte left: nothing charged
+                reason = f"the request could not be journaled or built, so it was not sent: {exc}"
         if sent is None:
-            self._feed(LinkDown("the acquirer link is down: the request was not sent"), flow.flow_id)
+            self.journal.append("authorization_not_sent", {"reason": reason}, stream=sale_id)
+            self._feed(LinkDown(reason), flow.flow_id)
         else:
             self._feed(RequestSent(sale_id, Stan.parse(sent["11"]), at), flow.flow_id)
 
@@ -300,11 +321,16 @@ class Counter:
         rows = self.journal.query(
             "SELECT payload FROM events WHERE kind = 'host_request' AND stream = ? "
             "AND json_extract(payload, '$.request.\"11\"') = ? ORDER BY seq DESC LIMIT 1", (sale_id, str(stan)))
-        if not rows or self.host is None:
-            self.journal.append("reversal_impossible", {"sale_id": sale_id, "stan": str(stan),
+        if not rows:
+            # Nothing on record means nothing left the terminal (write before the wire).
+            self.journal.append("reversal_not_needed", {"sale_id": sale_id, "stan": str(stan),
                                                         "reason": "no request on record"}, stream=sale_id)
             return
-        self.host.queue_reversal(sale_id, json.loads(rows[0][0])["request"], amount)
+        original = json.loads(rows[0][0])["request"]
+        if self.host is not None:
+            self.host.queue_reversal(sale_id, original, amount)
+        else:
+            SafQueue(self.journal).enqueue(sale_id, original, amount)
 
     def _print(self, effect: Print, stream: str) -> None:
         """Receipts are journaled 'to print' (idempotent by receipt id) until the printer is wired."""
