@@ -283,7 +283,7 @@ class Counter:
                 self.journal.append("contact_requested", record(effect)[1], stream=stream)
             case Notify(case_id=case_id, template=template):
                 assert flow.ctx.sale is not None
-                self.outbox.draft(case_id, template, flow.ctx.sale, self._contact_of(case_id))
+                self.outbox.draft(case_id, template, flow.ctx.sale, self._contact_of(case_id, stream))
             case PauseCardPayments(reason=reason):
                 self.screen.card_payments_paused = reason
                 self.journal.append("card_payments_paused", {"reason": reason})
@@ -334,14 +334,15 @@ class Counter:
 
     def _print(self, effect: Print, stream: str) -> None:
         """Receipts are journaled 'to print' (idempotent by receipt id) until the printer is wired."""
-        done = self.journal.query("SELECT 1 FROM events WHERE kind = 'receipt_to_print' AND "
-                                  "json_extract(payload, '$.receipt_id') = ?", (effect.receipt_id,))
+        done = self.journal.query("SELECT 1 FROM events WHERE stream = ? AND kind = 'receipt_to_print' AND "
+                                  "json_extract(payload, '$.receipt_id') = ?", (stream, effect.receipt_id))
         if not done:
             self.journal.append("receipt_to_print", record(effect)[1], stream=stream)
 
-    def _contact_of(self, case_id: str) -> str | None:
-        rows = self.journal.query("SELECT json_extract(payload, '$.contact_id') FROM events WHERE kind = 'case_opened'"
-                                  " AND json_extract(payload, '$.case_id') = ? ORDER BY seq DESC LIMIT 1", (case_id,))
+    def _contact_of(self, case_id: str, stream: str) -> str | None:
+        rows = self.journal.query("SELECT json_extract(payload, '$.contact_id') FROM events WHERE stream = ? AND "
+                                  "kind = 'case_opened' AND json_extract(payload, '$.case_id') = ? ORDER BY seq DESC "
+                                  "LIMIT 1", (stream, case_id))
         return rows[0][0] if rows else None
 
     def _timer_fired(self, name: str) -> None:
