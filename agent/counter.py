@@ -246,7 +246,7 @@ class Counter:
         sale = flow.ctx.sale
         assert sale is not None
         rows = self.journal.query(
-            "SELECT at, json_extract(payload, '$.request.\"11\"') FROM events WHERE kind = 'host_request' "
+            "SELECT at, json_extract(payload, '$.request.\"11\"') FROM events WHERE +kind = 'host_request' "
             "AND stream = ? ORDER BY seq DESC LIMIT 1", (sale.sale_id,))
         self.journal.append("resumed_in_doubt", {"flow_id": flow.flow_id, "request_on_record": bool(rows)},
                             stream=sale.sale_id)
@@ -319,7 +319,7 @@ class Counter:
 
     def _queue_reversal(self, sale_id: str, stan: Stan, amount: Money) -> None:
         rows = self.journal.query(
-            "SELECT payload FROM events WHERE kind = 'host_request' AND stream = ? "
+            "SELECT payload FROM events WHERE +kind = 'host_request' AND stream = ? "
             "AND json_extract(payload, '$.request.\"11\"') = ? ORDER BY seq DESC LIMIT 1", (sale_id, str(stan)))
         if not rows:
             # Nothing on record means nothing left the terminal (write before the wire).
@@ -334,14 +334,14 @@ class Counter:
 
     def _print(self, effect: Print, stream: str) -> None:
         """Receipts are journaled 'to print' (idempotent by receipt id) until the printer is wired."""
-        done = self.journal.query("SELECT 1 FROM events WHERE stream = ? AND kind = 'receipt_to_print' AND "
+        done = self.journal.query("SELECT 1 FROM events WHERE stream = ? AND +kind = 'receipt_to_print' AND "
                                   "json_extract(payload, '$.receipt_id') = ?", (stream, effect.receipt_id))
         if not done:
             self.journal.append("receipt_to_print", record(effect)[1], stream=stream)
 
     def _contact_of(self, case_id: str, stream: str) -> str | None:
         rows = self.journal.query("SELECT json_extract(payload, '$.contact_id') FROM events WHERE stream = ? AND "
-                                  "kind = 'case_opened' AND json_extract(payload, '$.case_id') = ? ORDER BY seq DESC "
+                                  "+kind = 'case_opened' AND json_extract(payload, '$.case_id') = ? ORDER BY seq DESC "
                                   "LIMIT 1", (stream, case_id))
         return rows[0][0] if rows else None
 

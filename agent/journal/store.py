@@ -135,7 +135,9 @@ class Journal:
         sql = "SELECT seq, at, kind, stream, payload FROM events WHERE seq > ?"
         params: list[Any] = [after]
         if kind is not None:
-            sql += " AND kind = ?"
+            # With a stream, '+kind' keeps SQLite on the stream index: one sale's few events, not every
+            # event of that kind in the journal's history.
+            sql += " AND +kind = ?" if stream is not None else " AND kind = ?"
             params.append(kind)
         if stream is not None:
             sql += " AND stream = ?"
