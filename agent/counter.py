@@ -104,6 +104,7 @@ class Counter:
         self._cards: dict[str, tuple[Card, EntryMode]] = {}
         self._timers: dict[str, Timer] = {}
         self._queue: deque[tuple[Any, str | None]] = deque()
+        self._sends: deque[Callable[[], None]] = deque()
         self._draining = False
         self._stopping = False
         ids = [int(fid.rsplit("-", 1)[1]) for (fid,) in journal.query(
@@ -117,18 +118,17 @@ class Counter:
     def start_sale(self, amount: Money, reference: str | None = None) -> str:
         """A new sale: the customer is asked for a card."""
         flow = self._new_flow("sale")
-        self.journal.append("sale_started", {"sale_id": flow.flow_id, "amount": amount.to_json(),
-                                             "reference": reference}, stream=flow.flow_id)
-        self._feed(AmountEntered(flow.flow_id, amount), flow.flow_id)
+        self._feed(AmountEntered(flow.flow_id, amount), flow.flow_id,
+                   record=("sale_started", {"sale_id": flow.flow_id, "amount": amount.to_json(),
+                                            "reference": reference}))
         return flow.flow_id
 
     def act(self, flow_id: str, action: str, **data: Any) -> None:
         """A cashier's choice on the screen of one flow (another card, customer leaves, contact saved…)."""
         if flow_id not in self.flows:
             raise KeyError(f"no open flow {flow_id!r}; open: {', '.join(self.flows) or 'none'}")
-        self.journal.append("cashier_action", {"flow_id": flow_id, "action": action, "data": data},
-                            stream=flow_id)
-        self._feed(CashierAction(action, data), flow_id)
+        self._feed(CashierAction(action, data), flow_id,
+                   record=("cashier_action", {"flow_id": flow_id, "action": action, "data": data}))
 
     def flow_of(self, sale_id: str) -> Flow | None:
         """The live flow that has this sale now (sale, then a failure flow after a hand-over)."""
@@ -165,30 +165,44 @@ class Counter:
 
     # -- the event loop of the flows -------------------------------------------------------------------
 
-    def _feed(self, event: Any, target: str | None) -> None:
-        """Queue an event for one flow (target) or for every live flow, then drain the queue."""
+    def _feed(self, event: Any, target: str | None, record: tuple[str, dict[str, Any]] | None = None) -> None:
+        """Queue an event for one flow (target) or for every live flow, then drain the queue.
+
+        Everything one outside event causes — each flow's new state, the hand-over to a successor flow,
+        the effects that are journal entries (receipt to print, reversal queued, case opened) — commits
+        in one transaction (with `record`, the cashier's input that caused it), so a crash keeps all of
+        it or none of it. Sends to the acquirer wait until that commit: each is journaled and committed
+        on its own, then its bytes leave.
+        """
         self._queue.append((event, target))
         if self._draining:
             return
         self._draining = True
         try:
-            while self._queue:
-                event, target = self._queue.popleft()
-                card = (event.card, event.entry_mode) if isinstance(event, CardRead) else None
-                for flow in [self.flows[target]] if target in self.flows else list(self.flows.values()):
-                    if target is None and not flow.expects(event):
-                        continue
-                    effects = flow.handle(event)
-                    if card and any(isinstance(e, SendAuthorization) for e in effects):
-                        self._cards[flow.ctx.sale.sale_id] = card
-                    self._save(flow)
-                    for effect in effects:
-                        self._perform(flow, effect)
-                    self._show(flow)
+            with self.journal.transaction():
+                if record is not None:
+                    self.journal.append(record[0], record[1], stream=target)
+                while self._queue:
+                    self._dispatch(*self._queue.popleft())
         finally:
             self._draining = False
+        while self._sends:
+            self._sends.popleft()()
         if self._on_change is not None:
             self._on_change(self.screen)
+
+    def _dispatch(self, event: Any, target: str | None) -> None:
+        card = (event.card, event.entry_mode) if isinstance(event, CardRead) else None
+        for flow in [self.flows[target]] if target in self.flows else list(self.flows.values()):
+            if target is None and not flow.expects(event):
+                continue
+            effects = flow.handle(event)
+            if card and any(isinstance(e, SendAuthorization) for e in effects):
+                self._cards[flow.ctx.sale.sale_id] = card
+            self._save(flow)
+            for effect in effects:
+                self._perform(flow, effect)
+            self._show(flow)
 
     def _someone_expects(self, event: Any) -> bool:
         return any(flow.expects(event) for flow in self.flows.values())
@@ -261,7 +275,7 @@ class Counter:
         stream = self._stream(flow)
         match effect:
             case SendAuthorization(sale_id=sale_id, amount=amount):
-                self._authorize(flow, sale_id, amount)
+                self._sends.append(lambda: self._authorize(flow, sale_id, amount))
             case QueueReversal(sale_id=sale_id, stan=stan, amount=amount):
                 self._queue_reversal(sale_id, stan, amount)
             case StartTimer(name=name, seconds=seconds):

@@ -28,14 +28,19 @@ from drivers.host.messages import Terminal, journal_safe, parse_response, revers
 
 SAF_TAG = "saf:"
 SAF_BACKOFF = (2.0, 5.0, 10.0, 30.0, 60.0)  # seconds between reversal attempts; the last repeats
+# 0410 codes that end a reversal: done (00), or the acquirer has no such authorization to release (25).
+# Anything else (96 system malfunction, …) means nothing was released: the reversal stays queued.
+REVERSAL_DONE = frozenset({"00", "25"})
 _QUIET = (hostlink.LinkAlive,)  # every few seconds; the link's state changes are journaled instead
 
 
 def last_stan(journal: Journal) -> int:
-    """The STAN of the newest request on record, so numbering continues across restarts."""
+    """The STAN of the newest fresh request on record, so numbering continues across restarts. A repeat
+    (0401) carries its first attempt's older STAN and says nothing about where the counter stands."""
     rows = journal.query(
         "SELECT json_extract(payload, '$.request.\"11\"') FROM events "
-        "WHERE kind IN ('host_request', 'reversal_attempt') ORDER BY seq DESC LIMIT 1")
+        "WHERE kind IN ('host_request', 'reversal_attempt') "
+        "AND substr(json_extract(payload, '$.request.t'), 4, 1) != '1' ORDER BY seq DESC LIMIT 1")
     return int(rows[0][0]) if rows and rows[0][0] else 0
 
 
@@ -131,7 +136,9 @@ class HostService:
         if waiting is None or waiting.done():
             return  # an answer after we gave up on that attempt: journaled above, nothing more
         if isinstance(event, hostlink.Response):
-            waiting.set_result(("answered", event.response.get("39", "")))
+            code = event.response.get("39", "")
+            waiting.set_result(("answered", code) if code in REVERSAL_DONE
+                               else ("failed", f"the acquirer refused the reversal with code {code or 'none'}"))
         elif isinstance(event, hostlink.RequestTimedOut):
             waiting.set_result(("failed", "no answer in time"))
         elif isinstance(event, hostlink.RequestUnanswered):
@@ -152,8 +159,9 @@ class HostService:
             try:
                 self.client.request(fields, tag=SAF_TAG + head.reversal_id, timeout=self._auth_timeout,
                                     before_send=lambda sent, h=head: self.saf.record_attempt(h, journal_safe(sent)))
-            except LocalProtocolError:  # the link went down between the check and the send
+            except LocalProtocolError:  # the link is dead though not yet reported down: wait, don't spin
                 self._saf_result = None
+                await self._pause(1)
                 continue
             outcome, detail = await self._saf_result
             self._saf_result = None
@@ -169,9 +177,12 @@ class HostService:
             await self._pause(failures)
 
     async def _pause(self, failures: int) -> None:
+        """Back off before the next attempt; a link-up, a new reversal or a stop ends the wait early."""
         delay = self._saf_backoff[min(failures, len(self._saf_backoff)) - 1]
-        sleeper = asyncio.ensure_future(self._clock.sleep(delay))
         self._saf_wake.clear()
+        if self._stopping:
+            return
+        sleeper = asyncio.ensure_future(self._clock.sleep(delay))
         waker = asyncio.ensure_future(self._saf_wake.wait())
         await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
         sleeper.cancel()
