@@ -2,88 +2,10 @@
 over loopback TCP, on a virtual clock. Card reads are fed as the reader service delivers them."""
 
 import asyncio
-import shutil
 
-from agent.config import HostSettings
 from agent.contacts import ContactStore
-from agent.counter import Counter
-from agent.host import HostService
-from agent.journal import Journal
-from domain.card import CardHasher
-from domain.clock import VirtualClock
-from domain.events import CardRead, EntryMode
 from domain.money import Money
-from simulator.cardreader.wallet import WALLET
-from simulator.host.server import VirtualAcquirer
-
-WAIT = 10.0
-HASHER = CardHasher(b"h" * 32)
-
-
-class Rig:
-    def __init__(self, path):
-        self.path = path
-        self.clock = VirtualClock()
-        self.acquirer = VirtualAcquirer(self.clock)
-        self.prompts: list[tuple[str, str]] = []
-        self.changed = asyncio.Event()
-        self.acquirer.on_log = lambda _: self.changed.set()  # wake the test on the acquirer's activity too
-
-    async def start(self, journal_path=None):
-        if not self.acquirer.port:
-            await self.acquirer.start()
-        self.journal = Journal.open(journal_path or self.path, clock=self.clock)
-        self.host = HostService(self.journal, self.clock, HostSettings(), address=("127.0.0.1", self.acquirer.port),
-                                on_event=lambda e: self.counter.device_event(e), backoff=(1.0,), saf_backoff=(3.0,))
-        self.counter = Counter(self.journal, self.clock, hasher=HASHER, host=self.host, store_line="021-5555 0000",
-                               on_change=lambda _: self.changed.set(),
-                               on_prompt=lambda fid, p: self.prompts.append((fid, p.prompt_id)))
-        self.task = asyncio.create_task(self.counter.run())
-        await self.until(lambda: self.host.up)
-
-    async def until(self, condition, jump=False):
-        """Wait for a condition. With jump, virtual time moves to the next timer whenever the counter and
-        the acquirer have gone quiet (nothing for 50 ms), as an autojumping clock does."""
-        for _ in range(400):
-            if condition():
-                return
-            self.changed.clear()
-            try:
-                await asyncio.wait_for(self.changed.wait(), 0.05 if jump else WAIT)
-            except TimeoutError:
-                if not jump:
-                    raise
-                self.clock.jump()
-        states = {k: f.state.name for k, f in self.counter.flows.items()}
-        raise AssertionError(f"condition never reached; flows: {states}")
-
-    def swipe(self, key="visa"):
-        card = WALLET[key].to_card()
-        self.counter.device_event(CardRead(card, EntryMode.CHIP, card_hash=HASHER(card.pan).hex))
-
-    def prompt_of(self, flow_id):
-        return [prompt for fid, prompt in self.prompts if fid == flow_id][-1]
-
-    def kinds(self, stream):
-        return [e.kind for e in self.journal.events(stream=stream)]
-
-    async def stop(self):
-        self.counter.stop()
-        await asyncio.wait_for(self.task, WAIT)
-        self.journal.close()
-
-
-def run(tmp_path, scenario):
-    async def main():
-        rig = Rig(tmp_path / "j.sqlite")
-        await rig.start()
-        try:
-            await scenario(rig)
-        finally:
-            await rig.stop()
-            await rig.acquirer.close()
-
-    asyncio.run(main())
+from tests.agent.rig import Rig, run
 
 
 def test_a_clean_sale_is_approved_and_its_receipt_queued(tmp_path):
@@ -163,9 +85,7 @@ def test_a_crash_with_an_authorization_in_doubt_is_reversed_from_the_journal_alo
         await rig.until(lambda: rig.acquirer.ledger.net_charge("visa") == 900)
         assert rig.counter.flow_of(sale).state.name == "AWAITING_RESPONSE"
         # The disk as a power cut leaves it: the database and its write-ahead log, mid-sale.
-        crash = tmp_path / "crash.sqlite"
-        for suffix in ("", "-wal"):
-            shutil.copy(f"{rig.path}{suffix}", f"{crash}{suffix}")
+        crash = rig.crash_image("crash.sqlite")
         await rig.stop()
 
         await rig.start(crash)  # a new agent with nothing but that journal
