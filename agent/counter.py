@@ -193,9 +193,16 @@ class Counter:
 
     def _dispatch(self, event: Any, target: str | None) -> None:
         card = (event.card, event.entry_mode) if isinstance(event, CardRead) else None
-        for flow in [self.flows[target]] if target in self.flows else list(self.flows.values()):
-            if target is None and not flow.expects(event):
-                continue
+        if target in self.flows:
+            flows = [self.flows[target]]
+        else:
+            flows = [flow for flow in self.flows.values() if flow.expects(event)]
+            if card is not None:
+                # One card presented pays for one sale: the newest one waiting for a card, the one on
+                # screen. Other flows may still hear it (to repeat "do not swipe again").
+                sales = [flow for flow in flows if isinstance(flow, SaleFlow)]
+                flows = [flow for flow in flows if not isinstance(flow, SaleFlow)] + sales[-1:]
+        for flow in flows:
             effects = flow.handle(event)
             if card and any(isinstance(e, SendAuthorization) for e in effects):
                 self._cards[flow.ctx.sale.sale_id] = card
