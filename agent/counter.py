@@ -154,8 +154,9 @@ class Counter:
     def device_event(self, event: Any, _seq: int | None = None) -> None:
         """Everything the reader and the acquirer link report comes in here."""
         if isinstance(event, hostlink.RequestUnanswered):
-            event = LinkDown(f"no answer before the link was lost: {event.reason}")
-            self._feed(event, self._sale_flow_awaiting())
+            flow = self.flow_of(event.tag)
+            if flow is not None:  # the sale that request was for, and no other
+                self._feed(LinkDown(f"no answer before the link was lost: {event.reason}"), flow.flow_id)
             return
         if isinstance(event, hostlink.RequestTimedOut):
             return  # the sale flow's own timer decides; the link's is a backstop for the link
@@ -213,12 +214,6 @@ class Counter:
 
     def _someone_expects(self, event: Any) -> bool:
         return any(flow.expects(event) for flow in self.flows.values())
-
-    def _sale_flow_awaiting(self) -> str | None:
-        for flow in self.flows.values():
-            if isinstance(flow, SaleFlow) and flow.state.name == "AWAITING_RESPONSE":
-                return flow.flow_id
-        return None
 
     def _new_flow(self, name: str) -> Flow:
         flow_id = f"{name}-{next(self._ids)}"
