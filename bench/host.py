@@ -267,7 +267,7 @@ async def authorization(directory: Path, sales: int, warmup: int) -> dict:
         "round_trip_request_written_to_response_read_ms": summary(round_trip, 1000),
         "round_trip_note": "loopback TCP + the virtual acquirer in the same process and event loop; not agent work",
         "start_sale_to_approved_prompt_ms": summary(whole, 1000),
-        "journal_append_ms (one durable commit)": append,
+        "journal_append_ms (each append; a durable commit only when outside the per-event transaction)": append,
         "journal_appends_on_path": paths,
         "host_link_finished_stans_remembered_at_end": remembered,
         "p50_over_one_append_p50": {"a": round(a["p50"] / append["p50"], 2),
