@@ -1,0 +1,1 @@
+"""The virtual ESC/POS receipt printer: `interpreter` reads the byte stream into a `document`."""
