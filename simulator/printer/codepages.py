@@ -8,6 +8,7 @@ an unknown page costs accents, never the receipt.
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
 
 REPLACEMENT = "\ufffd"
@@ -77,7 +78,10 @@ def gb_length(data: bytes | bytearray, pos: int) -> int | None:
 
 
 def gb_char(sequence: bytes) -> str:
+    """The character, or U+FFFD for one GB18030 leaves to the printer's user-defined glyphs (it maps
+    them to private use) or does not assign."""
     try:
-        return sequence.decode("gb18030")
+        char = sequence.decode("gb18030")
     except UnicodeDecodeError:
         return REPLACEMENT
+    return REPLACEMENT if unicodedata.category(char) in ("Co", "Cn", "Cc", "Cs") else char

@@ -217,21 +217,17 @@ def _bit_image(buf: bytes | bytearray, pos: int, key: bytes) -> Parsed:
 
 
 def _tabs(buf: bytes | bytearray, pos: int, key: bytes) -> Parsed:
-    """ESC D n1..nk NUL: ascending tab stops. Per Epson, a value not above the previous one ends the
-    list and is printed as ordinary data, and at most 32 stops are taken."""
+    """ESC D n1..nk NUL: ascending tab stops, k at most 32. Per Epson, a value not above the previous
+    one ends the list and is printed as ordinary data, as is a 33rd value."""
     previous, at = 0, pos + 2
     while at < len(buf):
         value = buf[at]
         if value == 0:
             return Command(key, bytes(buf[pos + 2:at + 1]), at + 1 - pos)
-        if value <= previous:
-            break
+        if value <= previous or at - pos - 2 == 32:
+            return Command(key, bytes(buf[pos + 2:at]), at - pos)
         previous, at = value, at + 1
-        if at - pos - 2 == 32:
-            break
-    else:
-        return MORE
-    return Command(key, bytes(buf[pos + 2:at]), at - pos)
+    return MORE
 
 
 def _user_characters(buf: bytes | bytearray, pos: int, key: bytes) -> Parsed:
