@@ -51,7 +51,7 @@ def test_any_split_gives_the_same_document(data, chinese, draw):
     assert render_in_chunks(data, cuts, chinese=chinese) == render(data, chinese=chinese)
 
 
-@pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"shared ESC/POS fixtures not found at {FIXTURES}")
+@pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"shared ESC/POS fixtures not found at {FIXTURES.resolve()}")
 @given(st.sampled_from(fixture_names() or ["none"]), st.data())
 def test_any_split_of_a_real_receipt_gives_the_same_document(name, draw):
     data = fixture(name)
