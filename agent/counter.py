@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from agent.flowstore import FINISHED, FLOW_SAVED, last_flow_number, open_flows
 from agent.host import HostService
 from agent.journal import Journal
 from agent.outbox import Outbox
@@ -57,12 +58,6 @@ from drivers.host import link as hostlink
 from drivers.host.messages import purchase
 from flows import FLOWS, Flow, resume
 from flows.sale import SaleFlow
-
-FLOW_SAVED = "flow_saved"
-# States in which a flow has nothing more to do at the counter; it leaves the live set once there. A
-# declined sale whose customer left is followed up as a case, not by a flow.
-FINISHED = frozenset({"APPROVED", "CANCELLED", "HANDED_OVER", "HANDED_BACK", "RESOLVED", "PAID_OTHERWISE",
-                      "CARD_RESUMED", "CASE_OPENED"})
 
 
 @dataclass
@@ -107,10 +102,7 @@ class Counter:
         self._sends: deque[Callable[[], None]] = deque()
         self._draining = False
         self._stopping = False
-        ids = [int(fid.rsplit("-", 1)[1]) for (fid,) in journal.query(
-            "SELECT DISTINCT json_extract(payload, '$.flow_id') FROM events WHERE kind = ?", (FLOW_SAVED,))
-            if fid and fid.rsplit("-", 1)[-1].isdigit()]
-        self._ids = itertools.count(max(ids, default=0) + 1)
+        self._ids = itertools.count(last_flow_number(journal.query) + 1)
         self._resume()
 
     # -- the cashier's API -----------------------------------------------------------------------------
@@ -244,14 +236,9 @@ class Counter:
 
     def _resume(self) -> None:
         """Bring back every flow that was not finished when the agent stopped, without re-running it."""
-        latest: dict[str, dict[str, Any]] = {}
-        for event in self.journal.events(kind=FLOW_SAVED):
-            latest[event.payload["flow_id"]] = event.payload["flow"]
-        for flow_id, saved in latest.items():
-            if saved["state"] in FINISHED:
-                continue
+        for saved in open_flows(self.journal.query):
             flow = resume(saved)
-            self.flows[flow_id] = flow
+            self.flows[flow.flow_id] = flow
             self._show(flow)
             if isinstance(flow, SaleFlow) and flow.state.name in ("AUTHORIZING", "AWAITING_RESPONSE"):
                 self._resume_in_doubt(flow)
@@ -286,7 +273,7 @@ class Counter:
             case CancelTimer(name=name):
                 self._cancel_timer(name)
             case HandOver(flow=name):
-                successor = self._new_flow(name) if name != "sale" else self._new_flow("sale")
+                successor = self._new_flow(name)
                 self.journal.append("handed_over", record(effect)[1] | {"from": flow.flow_id,
                                                                          "to": successor.flow_id}, stream=stream)
                 self._feed(effect, successor.flow_id)

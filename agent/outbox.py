@@ -7,6 +7,7 @@ customer will receive; sending by other channels comes later, from the same draf
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from datetime import datetime
 from importlib import resources
@@ -22,6 +23,7 @@ class TemplateError(KeyError):
     pass
 
 
+@functools.cache
 def _templates() -> dict[str, dict[str, str]]:
     return tomllib.loads(resources.files("agent").joinpath("templates.toml").read_text(encoding="utf-8"))
 

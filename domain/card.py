@@ -51,6 +51,12 @@ class MaskedPan:
         return cls(text[:6], text[-4:], len(text))
 
 
+def mask_pan(pan: str) -> str:
+    """The masked form of text that may be a card number, for logs and messages. Anything too short to
+    be one is starred out entirely, because first 6 and last 4 of a short string is the whole string."""
+    return str(MaskedPan.of(pan)) if len(pan) >= 13 else "*" * len(pan)
+
+
 @dataclass(frozen=True)
 class CardHash:
     hex: str

@@ -33,9 +33,10 @@ class Event:
 
 def default_projections() -> list[Projection]:
     from agent.contacts.projection import ContactsProjection
+    from agent.flowstore import FlowsProjection
     from agent.saf import SafProjection
 
-    return [ReadsProjection(), ContactsProjection(), SafProjection()]
+    return [ReadsProjection(), ContactsProjection(), SafProjection(), FlowsProjection()]
 
 
 class Journal:

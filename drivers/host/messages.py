@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from domain.card import Card
+from domain.card import Card, mask_pan
 from domain.events import EntryMode, HostResponse
 from domain.ids import Rrn, Stan
 from domain.money import NUMERIC, Money
@@ -137,13 +137,6 @@ def journal_safe(fields: Mapping[str, str]) -> dict[str, str]:
     if "2" in safe:
         safe["2"] = mask_pan(safe["2"])
     return safe
-
-
-def mask_pan(pan: str) -> str:
-    """First 6 / last 4 of a card number; anything too short to be one is starred out entirely."""
-    if len(pan) < 13:
-        return "*" * len(pan)
-    return pan[:6] + "*" * (len(pan) - 10) + pan[-4:]
 
 
 def _financial(processing: str, amount: Money, at: datetime, terminal: Terminal, stan: Stan | None) -> Fields:

@@ -13,11 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain.card import mask_pan
 from domain.clock import Clock
 from domain.money import NUMERIC, Money
 from drivers.host.codec import Fields
 from simulator.host import rules
-from simulator.host.ledger import APPROVED, CardKey, Entry, Kind, Ledger, mask
+from simulator.host.ledger import APPROVED, CardKey, Entry, Kind, Ledger
 
 PROCESSING = {"000000": Kind.SALE, "020000": Kind.VOID, "200000": Kind.REFUND}
 CURRENCIES = {numeric: alpha for alpha, numeric in NUMERIC.items()}
@@ -246,5 +247,5 @@ def _card(request: Fields) -> tuple[str, str] | None:
     if not pan:
         return None
     if not _digits(pan):
-        raise _Reject(rules.INVALID_CARD, f"card number {mask(pan)} is not digits: invalid card")
+        raise _Reject(rules.INVALID_CARD, f"card number {mask_pan(pan)} is not digits: invalid card")
     return pan, request.get("14") or track[separator + 1:separator + 5]

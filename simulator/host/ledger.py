@@ -15,7 +15,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from domain.card import MaskedPan
+from domain.card import mask_pan
 from domain.money import DEFAULT_CURRENCY, Money
 from simulator.cardreader.wallet import WALLET
 
@@ -31,16 +31,10 @@ class CardKey:
 
     @classmethod
     def of(cls, pan: str) -> CardKey:
-        return cls(mask(pan), hashlib.sha256(pan.encode()).hexdigest())
+        return cls(mask_pan(pan), hashlib.sha256(pan.encode()).hexdigest())
 
     def __str__(self) -> str:
         return self.masked
-
-
-def mask(pan: str) -> str:
-    """First 6 / last 4; anything too short to be a card is starred out entirely, because first 6 and
-    last 4 of a 10-digit string would be the whole string."""
-    return str(MaskedPan.of(pan)) if len(pan) >= 13 else "*" * len(pan)
 
 
 def card_key(card: str | CardKey) -> CardKey:
@@ -51,7 +45,7 @@ def card_key(card: str | CardKey) -> CardKey:
         return CardKey.of(WALLET[card].pan)
     if card.isascii() and card.isdigit() and 12 <= len(card) <= 19:
         return CardKey.of(card)
-    raise ValueError(f"no card {mask(card)!r}: give a wallet key ({', '.join(WALLET)}) or a card number "
+    raise ValueError(f"no card {mask_pan(card)!r}: give a wallet key ({', '.join(WALLET)}) or a card number "
                      f"of 12 to 19 digits")
 
 

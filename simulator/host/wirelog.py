@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import re
 
-from domain.card import luhn_valid
+from domain.card import luhn_valid, mask_pan
 from drivers.host.codec import Fields
-from simulator.host.ledger import mask
 
 _DIGIT_RUN = re.compile(r"(?<![0-9])[0-9]{13,19}(?![0-9])")
 # Fields shown as they are, in this order, with a short label.
@@ -25,7 +24,7 @@ def describe(fields: Fields) -> str:
     parts += [f"{label} {fields[key]}" for key, label in _SHOWN if key in fields]
     pan = fields.get("2") or re.split("[=D]", fields.get("35", ""))[0]
     if pan:
-        parts.append(f"card {mask(pan)}")
+        parts.append(f"card {mask_pan(pan)}")
     if "90" in fields:
         parts.append(f"orig {fields['90'][:4]} stan {fields['90'][4:10]}")
     return " ".join(parts)
@@ -33,4 +32,4 @@ def describe(fields: Fields) -> str:
 
 def scrub(text: str) -> str:
     """Mask every run of 13–19 digits that passes Luhn: it could be a card number."""
-    return _DIGIT_RUN.sub(lambda match: mask(match[0]) if luhn_valid(match[0]) else match[0], text)
+    return _DIGIT_RUN.sub(lambda match: mask_pan(match[0]) if luhn_valid(match[0]) else match[0], text)

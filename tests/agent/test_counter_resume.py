@@ -1,6 +1,7 @@
 """A restart in the middle of an authorization, from the journal alone: the request on record decides."""
 
-from agent.counter import FLOW_SAVED, Counter
+from agent.counter import Counter
+from agent.flowstore import FLOW_SAVED
 from agent.journal import Journal
 from agent.saf import SafQueue
 from domain.card import CardHasher
@@ -39,6 +40,11 @@ def test_a_request_on_record_may_have_charged_so_it_is_reversed(tmp_path):
     assert flow.name == "network_drop" and flow.state.name == "OUTCOME_UNKNOWN"
     (pending,) = SafQueue(journal).pending()
     assert pending.original["11"] == "000042" and pending.sale_id == "sale-1"
+    live = journal.query("SELECT * FROM flows ORDER BY flow_id")
+    assert [(row[0], row[3], row[4]) for row in live] == [
+        ("network_drop-2", "OUTCOME_UNKNOWN", 0), ("sale-1", "HANDED_OVER", 1)]
+    journal.rebuild_projections()
+    assert journal.query("SELECT * FROM flows ORDER BY flow_id") == live
 
 
 def test_no_request_on_record_means_nothing_left_the_terminal(tmp_path):
