@@ -33,6 +33,23 @@ class Print:
 
 
 @dataclass(frozen=True)
+class RetryPrint:
+    """Print a held receipt again, now the cashier has fixed the printer. The agent marks the copy
+    DUPLICATE when an earlier attempt may have put paper out, so the flow need not know whether one did."""
+
+    receipt_id: str
+
+
+@dataclass(frozen=True)
+class ClosePrintJob:
+    """A held receipt will not be printed: the cashier saw it come out whole, or the customer left and
+    gets it another way. The job ends on record rather than vanishing."""
+
+    receipt_id: str
+    outcome: str  # "confirmed_by_cashier" or "customer_left"
+
+
+@dataclass(frozen=True)
 class ShowPrompt:
     prompt_id: str
     facts: dict[str, Any] = field(default_factory=dict)

@@ -98,7 +98,22 @@ class PrinterCondition(enum.Enum):
 
 @dataclass(frozen=True)
 class PrinterStatus:
+    """What DLE EOT said (or that it said nothing). With `receipt_id` it was read for that print job, which
+    is held until the fault is fixed; `may_have_printed` says bytes of the receipt had already gone out, so
+    any further copy must be marked DUPLICATE. `document` carries the receipt's facts for the prompts."""
+
     conditions: frozenset[PrinterCondition]
+    receipt_id: str | None = None
+    may_have_printed: bool = False
+    document: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ReceiptPrinted:
+    """The printer took the whole receipt and answered its status check with nothing wrong."""
+
+    receipt_id: str
+    duplicate: bool = False
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,10 @@ from typing import Any
 from flows.base import Flow, FlowStateError
 from flows.declined import DeclinedFlow
 from flows.network_drop import NetworkDropFlow
+from flows.printer_fault import PrinterFaultFlow
 from flows.sale import SaleFlow
 
-FLOWS: dict[str, type[Flow]] = {flow.name: flow for flow in (SaleFlow, NetworkDropFlow, DeclinedFlow)}
+FLOWS: dict[str, type[Flow]] = {flow.name: flow for flow in (SaleFlow, NetworkDropFlow, DeclinedFlow, PrinterFaultFlow)}
 
 
 def resume(data: dict[str, Any]) -> Flow:
@@ -28,4 +29,5 @@ def resume(data: dict[str, Any]) -> Flow:
     return flow.from_json(data)
 
 
-__all__ = ["FLOWS", "DeclinedFlow", "Flow", "FlowStateError", "NetworkDropFlow", "SaleFlow", "resume"]
+__all__ = ["FLOWS", "DeclinedFlow", "Flow", "FlowStateError", "NetworkDropFlow", "PrinterFaultFlow", "SaleFlow",
+           "resume"]

@@ -22,6 +22,7 @@ from domain.events import (
     ReadCheck,
     ReadError,
     ReaderStatus,
+    ReceiptPrinted,
     RequestSent,
     ReversalAcknowledged,
     ReversalFailed,
@@ -44,7 +45,7 @@ CODES = ("51", "54", "14", "05", "91", "96", "30", "12")
 SENT = SaleFacts(SALE_ID, AMOUNT, MaskedPan.of(CARD.pan), CARD.expiry, CARD_HASH, STAN, T0)
 ACTION_DATA: dict[str, dict[str, Any]] = {"other_payment": {"method": "cash"}, "contact_saved": {"contact_id": "C1"}}
 ACTION_NAMES = ("cancel", "another_card", "retry_card", "other_payment", "customer_leaves", "contact_saved",
-                "contact_declined")
+                "contact_declined", "printer_fixed", "receipt_ok")
 
 
 def action(name: str) -> CashierAction:
@@ -60,10 +61,21 @@ NOTHING_CHARGED = HandOver("network_drop", HandOverReason.NOTHING_CHARGED, SaleF
 NOTHING_SENT = HandOver("network_drop", HandOverReason.NOTHING_CHARGED,  # card read, request never left
                         SaleFacts(SALE_ID, AMOUNT, SENT.masked, SENT.expiry, CARD_HASH))
 OUTCOME_UNKNOWN = HandOver("network_drop", HandOverReason.OUTCOME_UNKNOWN, SENT)
+RECEIPT_ID = f"{SALE_ID}-{STAN}"
+RECEIPT = {"type": "sale", "status": "approved", "sale_id": SALE_ID, "amount": AMOUNT.to_json(),
+           "masked": str(SENT.masked), "auth_code": "123456", "rrn": "000000000007", "stan": str(STAN),
+           "time": T0.isoformat()}
+PRINTER_FAULTS = tuple(  # a receipt job held: before it printed, and after it may have
+    PrinterStatus(frozenset(conditions), RECEIPT_ID, sent, RECEIPT)
+    for conditions in ({PrinterCondition.PAPER_END, PrinterCondition.OFFLINE}, {PrinterCondition.COVER_OPEN},
+                       {PrinterCondition.OFFLINE}, {PrinterCondition.ERROR}, {PrinterCondition.NO_REPLY})
+    for sent in (False, True))
 IGNORABLE = (  # events no flow has any business with
     LineNoise("garbage", 3),
     ReaderStatus(DeviceState.OFFLINE, "unplugged"),
-    PrinterStatus(frozenset({PrinterCondition.PAPER_END})),
+    PrinterStatus(frozenset({PrinterCondition.PAPER_END})),  # read between jobs: the status bar's business
+    PrinterStatus(frozenset({PrinterCondition.PAPER_NEAR_END}), RECEIPT_ID, True, RECEIPT),  # printable
+    ReceiptPrinted("S2-000008"),  # another receipt
     SettlementMissing(STAN, Rrn("000000000007"), AMOUNT, T0),
     HostResponse(OTHER_STAN, "00", Rrn("000000000008"), "123456"),  # another sale's answer
     RequestSent("S2", OTHER_STAN, T0),
@@ -92,6 +104,8 @@ EVENTS: tuple[Any, ...] = (
     TimerFired(f"{FLOW_ID}.auth_response"),
     ReversalAcknowledged(SALE_ID, STAN),
     ReversalFailed(SALE_ID, STAN, "no answer"),
+    *PRINTER_FAULTS,
+    ReceiptPrinted(RECEIPT_ID, True),
     *(action(name) for name in ACTION_NAMES),
     *IGNORABLE,
 )
