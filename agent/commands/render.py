@@ -6,6 +6,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from simulator.printer.document import Document
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,7 +44,7 @@ def run(args: argparse.Namespace, settings) -> int:
     return _picture(document, args) if args.png else 0
 
 
-def _picture(document, args: argparse.Namespace) -> int:
+def _picture(document: Document, args: argparse.Namespace) -> int:
     from simulator.printer.picture import FontError, draw, find_fonts
 
     try:
