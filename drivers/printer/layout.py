@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from drivers.printer.receipt import Receipt
 
-MIN_COLUMNS, MAX_COLUMNS = 16, 128
+MIN_COLUMNS, MAX_COLUMNS = 24, 128
 COPIES = {"customer": "持卡人存根 CUSTOMER COPY", "merchant": "商户存根 MERCHANT COPY"}
 DUPLICATE = "重打印 / DUPLICATE"
 _SPACES = "\t\n\v\f\r"  # not str.isspace(): that counts FS, GS, RS and US, printer command bytes, as spaces
@@ -35,17 +35,18 @@ def clean(text: str) -> str:
 
 @dataclass(frozen=True)
 class Row:
-    """One printed line. Double rows are twice as wide and tall; a QR row's text is the code's data."""
+    """One printed line, with its character magnification; a QR row's text is the code's data."""
 
     text: str
     bold: bool = False
-    double: bool = False
+    width: int = 1
+    height: int = 1
     align: str = "left"
     qr: bool = False
 
     @property
     def cells(self) -> int:
-        return len(self.shown) if self.qr else cells(self.text) * (2 if self.double else 1)
+        return len(self.shown) if self.qr else cells(self.text) * self.width
 
     @property
     def shown(self) -> str:
@@ -83,9 +84,15 @@ class _Sheet:
         self.columns = columns
         self.rows: list[Row] = []
 
-    def center(self, text: str, *, bold: bool = False, double: bool = False) -> None:
-        width = self.columns // 2 if double else self.columns
-        self.rows += [Row(line, bold, double, "center") for line in wrap(text, width)]
+    def center(self, text: str, *, bold: bool = False) -> None:
+        self.rows += [Row(line, bold, align="center") for line in wrap(text, self.columns)]
+
+    def big(self, text: str) -> None:
+        """Double size where the whole text fits on one line so; else double height only, so that a
+        heading such as 重打印 / DUPLICATE is never broken into words that read differently alone."""
+        text = " ".join(clean(text).split())
+        width = 2 if cells(text) * 2 <= self.columns else 1
+        self.rows += [Row(line, True, width, 2, "center") for line in wrap(text, self.columns // width)]
 
     def para(self, text: str, *, bold: bool = False, indent: int = 0) -> None:
         self.rows += [Row(" " * indent + line, bold) for line in wrap(text, self.columns - indent)]
@@ -118,9 +125,9 @@ def layout(receipt: Receipt, columns: int = 48, duplicate: bool = False, copy: s
         raise ValueError(f"copy {copy!r} is not one of {', '.join(COPIES)}")
     sheet = _Sheet(columns)
     if duplicate:
-        sheet.center(DUPLICATE, bold=True, double=True)
+        sheet.big(DUPLICATE)
     store = receipt.store
-    sheet.center(store.name, bold=True, double=True)
+    sheet.big(store.name)
     sheet.center(store.address)
     if store.phone:
         sheet.center(f"电话 TEL {store.phone}")
@@ -181,7 +188,7 @@ def _sale(sheet: _Sheet, receipt: Receipt) -> None:
 
 
 def _not_paid(sheet: _Sheet, receipt: Receipt) -> None:
-    sheet.center("未付款 / NOT PAID", bold=True, double=True)
+    sheet.big("未付款 / NOT PAID")
     sheet.para(f"本凭条作废原小票 This slip cancels receipt {receipt.original_receipt_id}")
     sheet.rule()
     _facts(sheet, receipt)
@@ -193,7 +200,7 @@ def _not_paid(sheet: _Sheet, receipt: Receipt) -> None:
 
 
 def _void(sheet: _Sheet, receipt: Receipt) -> None:
-    sheet.center("交易撤销 / VOID", bold=True, double=True)
+    sheet.big("交易撤销 / VOID")
     if receipt.original_receipt_id:
         sheet.para(f"本凭条作废原小票 This slip cancels receipt {receipt.original_receipt_id}")
     sheet.rule()

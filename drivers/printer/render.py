@@ -45,8 +45,7 @@ def render(receipt: Receipt, *, columns: int = 48, duplicate: bool = False,
 
 def _row(printer: Dummy, row: Row) -> None:
     """Every row states its whole style, so no style leaks from one row, or one copy, into the next."""
-    size = 2 if row.double else 1
-    printer.set(align=row.align, bold=row.bold, custom_size=True, width=size, height=size)
+    printer.set(align=row.align, bold=row.bold, custom_size=True, width=row.width, height=row.height)
     if row.qr:
         printer.qr(row.text, native=True, size=QR_MODULE)
     else:

@@ -122,11 +122,22 @@ def test_the_time_prints_as_given():
 @pytest.mark.parametrize("kind", DOCUMENTS)
 @pytest.mark.parametrize("copy", ["customer", "merchant"])
 def test_a_reprint_is_marked_near_the_top_of_every_copy(kind, copy):
-    rows = layout(receipt_from_document(DOCUMENTS[kind], STORE), 32, duplicate=True, copy=copy)
-    assert [row.text for row in rows[:2]] == ["重打印 /", "DUPLICATE"]
-    assert all(row.bold and row.double for row in rows[:2])
+    narrow = layout(receipt_from_document(DOCUMENTS[kind], STORE), 32, duplicate=True, copy=copy)
+    assert narrow[0] == Row("重打印 / DUPLICATE", bold=True, width=1, height=2, align="center")
     wide = layout(receipt_from_document(DOCUMENTS[kind], STORE), 48, duplicate=True, copy=copy)
-    assert wide[0] == Row("重打印 / DUPLICATE", bold=True, double=True, align="center")
+    assert wide[0] == Row("重打印 / DUPLICATE", bold=True, width=2, height=2, align="center")
+    assert not any("DUPLICATE" in row.text for row in layout(receipt_from_document(DOCUMENTS[kind], STORE), 48))
+
+
+def test_headings_are_double_size_when_they_fit_and_never_split_between_languages():
+    for columns in (24, 32, 48):
+        rows = layout(receipt_from_document(NOT_PAID, STORE), columns)
+        heading = next(row for row in rows if "PAID" in row.text)
+        assert heading.text == "未付款 / NOT PAID" and heading.bold and heading.height == 2
+        assert heading.width == (2 if columns >= 34 else 1)
+        assert heading.cells <= columns
+    name = layout(receipt_from_document(SALE, Store(name="A very long shop name for the sign")), 32)[0]
+    assert (name.width, name.height, name.text) == (1, 2, "A very long shop name for the")
 
 
 def test_the_not_paid_slip():
@@ -175,7 +186,7 @@ def test_till_text_cannot_smuggle_printer_commands():
 
 
 @pytest.mark.parametrize(("options", "match"), [
-    ({"columns": 15}, "columns must be a whole number 16..128, got 15"),
+    ({"columns": 23}, "columns must be a whole number 24..128, got 23"),
     ({"columns": 129}, "columns must be a whole number"),
     ({"columns": 48.0}, "columns must be a whole number"),
     ({"copy": "bank"}, "copy 'bank' is not one of customer, merchant"),
