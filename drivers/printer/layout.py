@@ -114,9 +114,6 @@ class _Sheet:
     def rule(self) -> None:
         self.rows.append(Row("-" * self.columns))
 
-    def blank(self) -> None:
-        self.rows.append(Row(""))
-
 
 def layout(receipt: Receipt, columns: int = 48, duplicate: bool = False, copy: str = "customer") -> list[Row]:
     if isinstance(columns, bool) or not isinstance(columns, int) or not MIN_COLUMNS <= columns <= MAX_COLUMNS:
