@@ -53,6 +53,34 @@ class HostSettings:
         return host.strip("[]"), int(port)
 
 
+PRINTER_COLUMNS = (32, 48)  # 58 mm and 80 mm paper
+RECEIPT_COPIES = ("merchant", "customer")
+
+
+@dataclass(frozen=True)
+class PrinterSettings:
+    url: str = "sim://"
+    columns: int = 48
+    copies: tuple[str, ...] = ("customer",)
+    status_timeout: float = 2.0  # seconds for the printer to answer DLE EOT before its state is unknown
+    connect_timeout: float = 5.0  # seconds to open the port and to take a write
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """The shop as its receipts, slips and customer messages name it."""
+
+    name: str = "recoup"
+    address: str = ""
+    phone: str = ""
+    footer: str = "谢谢惠顾 Thank you"
+    qr: str = ""
+
+    @property
+    def contact_line(self) -> str:
+        return " · ".join(part for part in (self.name, self.phone) if part)
+
+
 @dataclass(frozen=True)
 class JournalSettings:
     path: Path = field(default_factory=lambda: default_data_dir() / "journal.sqlite")
@@ -76,6 +104,8 @@ class Settings:
     source: Path | None = None
     reader: ReaderSettings = field(default_factory=ReaderSettings)
     host: HostSettings = field(default_factory=HostSettings)
+    printer: PrinterSettings = field(default_factory=PrinterSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
     journal: JournalSettings = field(default_factory=JournalSettings)
     contacts: ContactSettings = field(default_factory=ContactSettings)
     cards: CardSettings = field(default_factory=CardSettings)
@@ -174,8 +204,8 @@ def load(path: str | os.PathLike[str] | None = None) -> Settings:
 
 def parse(data: dict[str, Any], path: Path, text: str) -> Settings:
     top = _Reader(path, text, data, None)
-    top.check_keys(("profile", "reader", "host", "journal", "contacts", "cards"))
-    for name in ("reader", "host", "journal", "contacts", "cards"):
+    top.check_keys(("profile", "reader", "host", "printer", "store", "journal", "contacts", "cards"))
+    for name in ("reader", "host", "printer", "store", "journal", "contacts", "cards"):
         if name in data and not isinstance(data[name], dict):
             raise top.fail(name, "must be a table, e.g. [" + name + "]")
     profile = top.choice("profile", PROFILES, "simulated")
@@ -191,6 +221,10 @@ def parse(data: dict[str, Any], path: Path, text: str) -> Settings:
         raise reader.fail("baudrate", f"must be positive, got {baudrate}")
 
     host = _parse_host(_Reader(path, text, data.get("host", {}), "host"), profile)
+    printer = _parse_printer(_Reader(path, text, data.get("printer", {}), "printer"), profile)
+    store = _Reader(path, text, data.get("store", {}), "store")
+    store.check_keys(("name", "address", "phone", "footer", "qr"))
+    shop = StoreSettings(**{key: store.get(key, str, getattr(StoreSettings(), key)) for key in store.data})
 
     journal = _Reader(path, text, data.get("journal", {}), "journal")
     journal.check_keys(("path",))
@@ -212,11 +246,39 @@ def parse(data: dict[str, Any], path: Path, text: str) -> Settings:
         reader=ReaderSettings(url=url, format=reader.choice("format", READER_FORMATS, "framed"),
                               baudrate=baudrate),
         host=host,
+        printer=printer,
+        store=shop,
         journal=JournalSettings(path=journal.path_value("path", base.journal.path)),
         contacts=ContactSettings(key_file=contacts.path_value("key_file", base.contacts.key_file),
                                  retention_days=retention, default_region=region),
         cards=CardSettings(hash_key_file=cards.path_value("hash_key_file", base.cards.hash_key_file)),
     )
+
+
+def _parse_printer(section: _Reader, profile: str) -> PrinterSettings:
+    section.check_keys(("url", "columns", "copies", "status_timeout", "connect_timeout"))
+    base = PrinterSettings()
+    url = section.get("url", str, "sim://" if profile == "simulated" else None)
+    if url is None:
+        raise section.fail(None, "profile 'real' needs printer.url, e.g. tcp://192.168.1.50:9100, "
+                                 "serial:COM3?baudrate=19200, usb://04b8:0202 or file:///dev/usb/lp0")
+    if url != "sim://":
+        from drivers.printer.port import open_port
+        try:
+            open_port(url)  # parses the URL; opens nothing
+        except ValueError as exc:
+            raise section.fail("url", str(exc)) from None
+    columns = section.get("columns", int, base.columns)
+    if columns not in PRINTER_COLUMNS:
+        raise section.fail("columns", f"must be 32 (58 mm paper) or 48 (80 mm paper), got {columns}")
+    copies = section.get("copies", list, list(base.copies))
+    if not isinstance(copies, list) or not copies or any(copy not in RECEIPT_COPIES for copy in copies) \
+            or len(set(copies)) != len(copies):
+        raise section.fail("copies", f"must be a list of distinct copies from {', '.join(RECEIPT_COPIES)}, "
+                                     f"e.g. [\"merchant\", \"customer\"]; got {copies!r}")
+    return PrinterSettings(url=url, columns=columns, copies=tuple(copies),
+                           status_timeout=section.get("status_timeout", float, base.status_timeout),
+                           connect_timeout=section.get("connect_timeout", float, base.connect_timeout))
 
 
 def _parse_host(section: _Reader, profile: str) -> HostSettings:

@@ -21,6 +21,9 @@ from agent.flowstore import FINISHED, FLOW_SAVED, last_flow_number, open_flows
 from agent.host import HostService
 from agent.journal import Journal
 from agent.outbox import Outbox
+from agent.printer import CLOSED as PRINT_CLOSED
+from agent.printer import RETRY as PRINT_RETRY
+from agent.printer import TO_PRINT, PrinterService
 from agent.reader import CardReaderService
 from agent.saf import SafQueue
 from domain.card import Card, CardHasher
@@ -28,6 +31,7 @@ from domain.clock import Clock, Timer
 from domain.effects import (
     CancelTimer,
     CaptureContact,
+    ClosePrintJob,
     EscalateToManager,
     HandOver,
     Notify,
@@ -38,6 +42,7 @@ from domain.effects import (
     RecordPayment,
     ResolveCase,
     ResumeCardPayments,
+    RetryPrint,
     SendAuthorization,
     ShowPrompt,
     StartTimer,
@@ -48,6 +53,8 @@ from domain.events import (
     CashierAction,
     EntryMode,
     LinkDown,
+    PrinterCondition,
+    PrinterStatus,
     RequestSent,
     TimerFired,
     record,
@@ -57,6 +64,7 @@ from domain.money import Money
 from drivers.host import link as hostlink
 from drivers.host.messages import purchase
 from flows import FLOWS, Flow, resume
+from flows.printer_fault import fault_of
 from flows.sale import SaleFlow
 
 
@@ -67,6 +75,7 @@ class Screen:
     prompts: dict[str, ShowPrompt] = field(default_factory=dict)
     capturing_contact: dict[str, str] = field(default_factory=dict)  # flow id -> reason
     card_payments_paused: str | None = None
+    printer: frozenset[PrinterCondition] | None = None  # the printer's last status; None before the first
 
 
 class Counter:
@@ -78,6 +87,7 @@ class Counter:
         hasher: CardHasher,
         host: HostService | None = None,
         reader: CardReaderService | None = None,
+        printer: PrinterService | None = None,
         auth_timeout: float = 30.0,
         max_reversal_failures: int = 5,
         store_line: str = "",
@@ -88,6 +98,7 @@ class Counter:
         self.clock = clock
         self.host = host
         self.reader = reader
+        self.printer = printer
         self.screen = Screen()
         self.outbox = Outbox(journal, store_line)
         self._hasher = hasher
@@ -132,12 +143,15 @@ class Counter:
     # -- running ---------------------------------------------------------------------------------------
 
     async def run(self) -> None:
-        tasks = [asyncio.create_task(service.run()) for service in (self.host, self.reader) if service]
+        tasks = [asyncio.create_task(service.run()) for service in self._services()]
         await asyncio.gather(*tasks)
+
+    def _services(self) -> list[Any]:
+        return [service for service in (self.host, self.reader, self.printer) if service is not None]
 
     def stop(self) -> None:
         self._stopping = True
-        for service in (self.host, self.reader):
+        for service in self._services():
             if service is not None:
                 service.stop()
         for timer in self._timers.values():
@@ -154,6 +168,11 @@ class Counter:
             return  # the sale flow's own timer decides; the link's is a backstop for the link
         if isinstance(event, LinkDown) and not self._stopping and not self._someone_expects(event):
             self._new_flow("network_drop")  # link lost while idle: pause card payments
+        if isinstance(event, PrinterStatus):
+            self.screen.printer = event.conditions
+            if event.receipt_id is not None and fault_of(event.conditions) is not None \
+                    and not self._someone_expects(event):
+                self._new_flow("printer_fault")  # a receipt job is held: guide the cashier through the fix
         self._feed(event, None)
 
     # -- the event loop of the flows -------------------------------------------------------------------
@@ -279,6 +298,12 @@ class Counter:
                 self._feed(effect, successor.flow_id)
             case Print():
                 self._print(effect, stream)
+            case RetryPrint(receipt_id=receipt_id):
+                self.journal.append(PRINT_RETRY, {"receipt_id": receipt_id}, stream=stream)
+                if self.printer is not None:
+                    self._sends.append(lambda: self.printer.submit(receipt_id, stream))
+            case ClosePrintJob(receipt_id=receipt_id, outcome=outcome):
+                self.journal.append(PRINT_CLOSED, {"receipt_id": receipt_id, "outcome": outcome}, stream=stream)
             case ShowPrompt():
                 pass  # the flow's prompt() is shown after its effects, in _show
             case CaptureContact(reason=reason):
@@ -336,11 +361,15 @@ class Counter:
             SafQueue(self.journal).enqueue(sale_id, original, amount)
 
     def _print(self, effect: Print, stream: str) -> None:
-        """Receipts are journaled 'to print' (idempotent by receipt id) until the printer is wired."""
-        done = self.journal.query("SELECT 1 FROM events WHERE stream = ? AND +kind = 'receipt_to_print' AND "
-                                  "json_extract(payload, '$.receipt_id') = ?", (stream, effect.receipt_id))
-        if not done:
-            self.journal.append("receipt_to_print", record(effect)[1], stream=stream)
+        """Journal the receipt to print — once per receipt id, unless it is asked for as a reprint — and
+        hand it to the printer after the commit, so a receipt is never printed for a state that was lost."""
+        done = self.journal.query("SELECT 1 FROM events WHERE stream = ? AND +kind = ? AND "
+                                  "json_extract(payload, '$.receipt_id') = ?", (stream, TO_PRINT, effect.receipt_id))
+        if done and not effect.duplicate:
+            return
+        self.journal.append(TO_PRINT, record(effect)[1], stream=stream)
+        if self.printer is not None:
+            self._sends.append(lambda: self.printer.submit(effect.receipt_id, stream))
 
     def _contact_of(self, case_id: str, stream: str) -> str | None:
         rows = self.journal.query("SELECT json_extract(payload, '$.contact_id') FROM events WHERE stream = ? AND "

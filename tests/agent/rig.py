@@ -14,10 +14,11 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from agent.config import HostSettings
+from agent.config import HostSettings, PrinterSettings, StoreSettings
 from agent.counter import Counter
 from agent.host import HostService
 from agent.journal import Journal
+from agent.printer import PrinterService
 from domain.card import CardHasher
 from domain.clock import VirtualClock
 from domain.events import CardRead, EntryMode
@@ -25,6 +26,8 @@ from domain.money import Money
 from drivers.errors import LocalProtocolError
 from simulator.cardreader.wallet import WALLET
 from simulator.host.server import VirtualAcquirer
+from simulator.printer.device import VirtualPrinter
+from simulator.printer.server import TcpPrinterPort
 
 WAIT = 10.0
 QUIET = 0.05  # seconds of wall time with nothing happening before virtual time may jump
@@ -39,7 +42,8 @@ class Spinning(Exception):
 
 
 class Rig:
-    def __init__(self, path: Path, *, quiet: float = QUIET, settings: HostSettings = SETTINGS):
+    def __init__(self, path: Path, *, quiet: float = QUIET, settings: HostSettings = SETTINGS,
+                 printer: bool = False):
         self.path = path
         self.quiet = quiet
         self.settings = settings
@@ -52,15 +56,28 @@ class Rig:
         self.task: asyncio.Task | None = None
         self.crashed: Path | None = None  # the image of the disk at the last power cut
         self.spinning = False
+        # The virtual receipt printer on loopback TCP, outliving agent restarts as a real one would.
+        self.printer = VirtualPrinter() if printer else None
+        self.printer_port = TcpPrinterPort(self.printer, "127.0.0.1", 0) if self.printer else None
+        self.printer_url: str | None = None
+        self.printing: PrinterService | None = None
 
     async def start(self, journal_path: Path | None = None) -> None:
         if not self.acquirer.port:
             await self.acquirer.start()
         self.path = journal_path or self.path
         self.journal = Journal.open(self.path, clock=self.clock)
+        if self.printer_port is not None:
+            if self.printer_url is None:
+                self.printer_url = await self.printer_port.start()
+                self.printer.observers.append(lambda _: self.changed.set())
+            self.printing = PrinterService(self.journal, self.clock, PrinterSettings(url=self.printer_url),
+                                           StoreSettings(name="示例便利店", phone="021-5555 0000"),
+                                           on_event=lambda e: self.counter.device_event(e))
         self.host = HostService(self.journal, self.clock, self.settings, address=("127.0.0.1", self.acquirer.port),
                                 on_event=lambda e: self.counter.device_event(e), backoff=(1.0,), saf_backoff=(3.0,))
-        self.counter = Counter(self.journal, self.clock, hasher=HASHER, host=self.host, store_line="021-5555 0000",
+        self.counter = Counter(self.journal, self.clock, hasher=HASHER, host=self.host, printer=self.printing,
+                               store_line="021-5555 0000",
                                auth_timeout=self.settings.auth_timeout, on_change=lambda _: self.changed.set(),
                                on_prompt=self._prompted)
         self.task = asyncio.create_task(self.counter.run())
@@ -261,7 +278,9 @@ class Rig:
 
     def _cut(self, name: str) -> None:
         self.crashed = self.crash_image(name)
-        self.host.stop()  # the process is gone: no byte, no reversal leaves it any more
+        self.host.stop()  # the process is gone: no byte, no reversal, no receipt leaves it any more
+        if self.printing is not None:
+            self.printing.stop()
         self.changed.set()
 
     async def crash_and_restart(self, name: str) -> None:
@@ -290,5 +309,7 @@ def run(tmp_path: Path, scenario, **options) -> None:
         finally:
             await rig.stop()
             await rig.acquirer.close()
+            if rig.printer_port is not None:
+                await rig.printer_port.close()
 
     asyncio.run(main())

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import ConfigError, Settings, load
+from agent.config import ConfigError, PrinterSettings, Settings, load
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -22,6 +22,22 @@ def test_a_named_file_that_is_missing_is_an_error(tmp_path):
         load(tmp_path / "nope.toml")
 
 
+@pytest.mark.parametrize("text, message", [
+    ('[printer]\nurl = "lpt1"\n', r"recoup.toml:2: printer.url: .*lpt1"),
+    ('[printer]\ncolumns = 40\n', r"recoup.toml:2: printer.columns: must be 32 \(58 mm paper\) or 48"),
+    ('[printer]\ncopies = ["customer", "customer"]\n', r"recoup.toml:2: printer.copies: must be a list of distinct"),
+    ('[printer]\ncopies = "customer"\n', r"recoup.toml:2: printer.copies: must be a list"),
+    ('[printer]\nstatus_timeout = 0\n', r"recoup.toml:2: printer.status_timeout: must be more than 0"),
+    ('[printer]\npaper = "58mm"\n', r"recoup.toml:2: printer.paper: unknown key"),
+    ('[store]\nname = 5\n', r"recoup.toml:2: store.name: must be a quoted string"),
+    ('[store]\nlogo = "x.png"\n', r"recoup.toml:2: store.logo: unknown key"),
+    ('profile = "real"\n[reader]\nurl = "COM3"\n[host]\nurl = "tcp://h:1"\n', r"profile 'real' needs printer.url"),
+])
+def test_printer_and_store_errors_name_the_line_and_the_key(tmp_path, text, message):
+    with pytest.raises(ConfigError, match=message):
+        load(write(tmp_path, text))
+
+
 def test_a_real_install(tmp_path):
     path = write(tmp_path, """
 profile = "real"
@@ -31,6 +47,13 @@ format = "msr"
 baudrate = 9600
 [host]
 url = "tcp://acquirer.example:5000"
+[printer]
+url = "serial:/dev/ttyS0?baudrate=19200"
+columns = 32
+copies = ["merchant", "customer"]
+[store]
+name = "示例便利店"
+phone = "021-5555 0000"
 [journal]
 path = "data/journal.sqlite"
 [contacts]
@@ -40,8 +63,10 @@ default_region = "HK"
     settings = load(path)
     assert settings == Settings(
         profile="real", source=path,
-        reader=settings.reader, host=settings.host, journal=settings.journal, contacts=settings.contacts,
-        cards=settings.cards)
+        reader=settings.reader, host=settings.host, printer=settings.printer, store=settings.store,
+        journal=settings.journal, contacts=settings.contacts, cards=settings.cards)
+    assert settings.printer == PrinterSettings("serial:/dev/ttyS0?baudrate=19200", 32, ("merchant", "customer"))
+    assert settings.store.contact_line == "示例便利店 · 021-5555 0000"
     assert (settings.reader.url, settings.reader.format, settings.reader.baudrate) == (
         "/dev/serial/by-id/usb-IDTECH-if00", "msr", 9600)
     assert settings.journal.path == tmp_path / "data" / "journal.sqlite"  # relative to the file
