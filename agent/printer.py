@@ -21,6 +21,7 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from agent.config import PrinterSettings, StoreSettings
@@ -133,7 +134,7 @@ class PrinterService:
 
     async def _print(self, job: Job) -> None:
         try:
-            receipt = receipt_from_document(job.document, self._store)
+            receipt = receipt_from_document(job.document, self._store, tz=datetime.now().astimezone().tzinfo)
         except ValueError as exc:  # our own flows wrote it: a bug, kept on record with the job still open
             self._journal.append("print_refused", {"receipt_id": job.receipt_id, "error": str(exc)},
                                  stream=job.stream)

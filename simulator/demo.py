@@ -16,24 +16,29 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from agent.config import HostSettings
+from agent.config import HostSettings, PrinterSettings, StoreSettings
 from agent.contacts import Contact, ContactStore
 from agent.counter import Counter
 from agent.host import HostService
 from agent.journal import Journal
 from agent.keys import load_or_create_key
+from agent.printer import PrinterService, jobs_on_record
 from agent.reader import CardReaderService
 from domain.card import CardHasher
 from domain.clock import RealClock
 from domain.effects import ShowPrompt
-from domain.events import EntryMode
+from domain.events import EntryMode, PrinterCondition
 from domain.money import Money
 from flows.prompts import render
 from simulator.cardreader.server import PtyReaderPort, TcpReaderPort, VirtualReader
 from simulator.host.server import VirtualAcquirer
+from simulator.printer.device import PrintedReceipt, VirtualPrinter
+from simulator.printer.server import TcpPrinterPort
 
 STEP_TIMEOUT = 15.0  # seconds of real time a step may take before the demo calls it failed
-STORE_LINE = "示例便利店 Demo Store · 021-5555 0000"
+STORE = StoreSettings(name="示例便利店 Demo Store", address="上海市黄浦区南京东路 1 号", phone="021-5555 0000")
+STORE_LINE = STORE.contact_line
+PAPER_END_AFTER = 400  # bytes into the receipt job: the roll runs out in the middle of the receipt
 
 
 class Demo:
@@ -58,7 +63,7 @@ class Demo:
         self.shown[flow_id] = prompt.prompt_id
         zh, en = render(prompt, "zh-CN"), render(prompt, "en")
         self.say("screen", f"{zh.title}  /  {en.title}")
-        if prompt.prompt_id in ("network.outcome_unknown", "declined.insufficient_funds"):
+        if prompt.prompt_id in ("network.outcome_unknown", "declined.insufficient_funds", "printer.paper_end"):
             for number, step in enumerate(en.steps, 1):
                 self.say("", f"  {number}. {step}")
             self.say("", "  keys: " + ", ".join(f"{key} {label}" for key, label, _ in en.actions))
@@ -73,6 +78,13 @@ class Demo:
             self.check(False, f"{what} (nothing within {STEP_TIMEOUT:.0f} s)")
             return False
         return True
+
+    def on_paper(self, receipt: PrintedReceipt) -> None:
+        self.changed.set()
+        state = "torn: the paper ran out" if receipt.torn else "whole" if receipt.cut else "never cut"
+        self.say("printer", f"receipt {len(self.printer.receipts)} ({state}):")
+        for line in receipt.text.splitlines():
+            print(f"  {'':<10}  | {line}", file=self.out)
 
     def ledger(self, card: str) -> int:
         charged = self.acquirer.ledger.net_charge(card)
@@ -91,8 +103,12 @@ class Demo:
         else:
             port = TcpReaderPort(reader)
             url = await port.start()
-        print(f"recoup demo — virtual card reader ({self.fmt}) on {url}, virtual acquirer on {self.acquirer.url}",
-              file=self.out)
+        self.printer = VirtualPrinter(columns=48)
+        self.printer.observers.append(self.on_paper)
+        printer_port = TcpPrinterPort(self.printer, "127.0.0.1", 0)
+        printer_url = await printer_port.start()
+        print(f"recoup demo — virtual card reader ({self.fmt}) on {url}, virtual acquirer on {self.acquirer.url}, "
+              f"virtual receipt printer on {printer_url}", file=self.out)
         hasher = CardHasher(load_or_create_key(self.data_dir / "card-hash.key", "RECOUP_CARD_HASH_KEY"))
         with Journal.open(self.data_dir / "journal.sqlite", clock=self.clock) as journal:
             self.journal = journal
@@ -102,7 +118,10 @@ class Demo:
                                on_event=lambda e: self.counter.device_event(e), backoff=(0.2, 0.5))
             service = CardReaderService(journal, hasher, url=url, fmt=self.fmt, clock=self.clock,
                                         listener=lambda e, _: self.counter.device_event(e))
-            self.counter = Counter(journal, self.clock, hasher=hasher, host=host, reader=service,
+            printing = PrinterService(journal, self.clock, PrinterSettings(url=printer_url), STORE,
+                                      terminal_id=host.terminal.terminal_id, merchant_id=host.terminal.merchant_id,
+                                      on_event=lambda e: self.counter.device_event(e))
+            self.counter = Counter(journal, self.clock, hasher=hasher, host=host, reader=service, printer=printing,
                                    store_line=STORE_LINE, on_change=lambda _: self.changed.set(),
                                    on_prompt=self.on_prompt)
             task = asyncio.create_task(self.counter.run())
@@ -111,6 +130,7 @@ class Demo:
                 await self.clean_sale(reader)
                 await self.declined_sale(reader)
                 await self.network_drop(reader)
+                await self.paper_end(reader)
             finally:
                 self.counter.stop()
                 await task
@@ -119,6 +139,7 @@ class Demo:
                 else:
                     await port.close()
                 await self.acquirer.close()
+                await printer_port.close()
         print("demo " + ("passed: every flow recovered as the money rules require" if not self.failures
                          else f"FAILED: {self.failures} check(s) went wrong"), file=self.out)
         return 0 if not self.failures else 1
@@ -133,9 +154,9 @@ class Demo:
             await self.until(lambda c=check: self.counter.screen.prompts.get(sale, ShowPrompt("")).prompt_id == c,
                              f"prompt {check}")
         reader.present("visa", EntryMode.CHIP if self.fmt == "framed" else EntryMode.SWIPE)
-        await self.until(lambda: self.receipts(sale), "approved with a receipt to print")
-        self.check(self.ledger("visa") == 5800 and len(self.receipts(sale)) == 1,
-                   "approved once, one receipt queued, charged 58.00")
+        await self.until(lambda: self.printed(sale), "approved, and the receipt printed")
+        self.check(self.ledger("visa") == 5800 and len(self.printer.receipts) == 1,
+                   "approved once, charged 58.00, one receipt printed (status checked before and after)")
 
     async def declined_sale(self, reader: VirtualReader) -> None:
         print("\n2. Declined: insufficient funds (51)", file=self.out)
@@ -185,8 +206,36 @@ class Demo:
                                       (sale,))[0][0]
         self.check(len(drafts) == 1 and resolved == 1, "case resolved, the customer's notification drafted")
 
+    async def paper_end(self, reader: VirtualReader) -> None:
+        print("\n4. The paper runs out in the middle of a receipt", file=self.out)
+        self.printer.fail_after(PAPER_END_AFTER, PrinterCondition.PAPER_END)
+        self.say("printer", f"fault: the roll runs out {PAPER_END_AFTER} bytes into the next job")
+        before = len(self.printer.receipts)
+        sale = self.counter.start_sale(Money.parse("26.80"))
+        self.say("cashier", "amount 26.80")
+        reader.present("visa", EntryMode.CHIP if self.fmt == "framed" else EntryMode.SWIPE)
+        if not await self.until(lambda: (f := self.counter.flow_of(sale)) is not None and f.name == "printer_fault",
+                                "the printer_fault flow takes over"):
+            return
+        flow = self.counter.flow_of(sale)
+        assert flow is not None
+        self.check(self.ledger("visa") == 5800 + 2680, "the payment itself stands: charged 26.80 once")
+        self.say("cashier", "loads a new roll and presses F7 (fixed: print again)")
+        self.printer.clear()
+        self.counter.act(flow.flow_id, "printer_fixed")
+        await self.until(lambda: self.printed(sale), "the receipt printed again")
+        copies = self.printer.receipts[before:]
+        self.check(len(copies) == 2 and copies[0].torn and "重打印 / DUPLICATE" in copies[1].text
+                   and not copies[1].torn,
+                   "one torn copy, then one whole copy marked 重打印 / DUPLICATE")
+        self.check(self.counter.flow_of(sale) is None, "the printer_fault flow is done")
+
     def receipts(self, sale: str) -> list[Any]:
         return list(self.journal.events(kind="receipt_to_print", stream=sale))
+
+    def printed(self, sale: str) -> bool:
+        jobs = jobs_on_record(self.journal, sale).values()
+        return bool(jobs) and all(job.state == "receipt_printed" for job in jobs)
 
 
 async def run_demo(data_dir: Path, fmt: str = "framed", out: TextIO = sys.stdout, *, temporary: bool = False) -> int:
