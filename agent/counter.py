@@ -9,6 +9,7 @@ the journal alone. The card itself is kept only in memory, for the one authoriza
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import json
 from collections import deque
@@ -362,11 +363,15 @@ class Counter:
 
     def _print(self, effect: Print, stream: str) -> None:
         """Journal the receipt to print — once per receipt id, unless it is asked for as a reprint — and
-        hand it to the printer after the commit, so a receipt is never printed for a state that was lost."""
+        hand it to the printer after the commit, so a receipt is never printed for a state that was lost.
+        A slip with no time of its own (no request ever left) is stamped with the time it is queued."""
         done = self.journal.query("SELECT 1 FROM events WHERE stream = ? AND +kind = ? AND "
                                   "json_extract(payload, '$.receipt_id') = ?", (stream, TO_PRINT, effect.receipt_id))
         if done and not effect.duplicate:
             return
+        if effect.document.get("time") is None:
+            effect = dataclasses.replace(effect, document={**effect.document,
+                                                           "time": self.clock.now().astimezone().isoformat()})
         self.journal.append(TO_PRINT, record(effect)[1], stream=stream)
         if self.printer is not None:
             self._sends.append(lambda: self.printer.submit(effect.receipt_id, stream))

@@ -12,9 +12,9 @@
    whole receipt (its observer fires on the cut). A second figure adds the agent's DLE EOT 1, 2, 4 round
    (`StatusCheck`, read as `agent.printer` reads it) before and after the receipt, in the agent's order,
    and ends when the after-round has answered. The port is opened once per transport and kept open (the
-   agent opens it per job; that is not timed here). Over TCP the status figure is taken again with
-   TCP_NODELAY set on the connector's socket by this benchmark: python-escpos's Network leaves Nagle on,
-   and the DLE EOT after a receipt then waits for a delayed ACK. The virtual printer's own work
+   agent opens it per job; that is not timed here). Over TCP the port sets TCP_NODELAY (python-escpos's
+   Network leaves Nagle on, and the DLE EOT after a receipt then waited ~40 ms for a delayed ACK): the
+   JSON says whether the socket had it. The virtual printer's own work
    (`receive`, which feeds its interpreter byte by byte) is timed apart, as wall time, by wrapping it: it
    shares this process, so its time is inside the latency, where a real printer's firmware would not be.
 3. The time the same bytes take on a real line at 115200 baud 8N1 (10 bits a byte) — a pty has no baud
@@ -211,13 +211,10 @@ def status_round(port: PrinterPort) -> frozenset:
     return check.result()
 
 
-def send_receipts(rig: PrinterRig, url: str, receipts: int, warmup: int, with_status: bool,
-                  nodelay: bool = False) -> dict[str, list]:
+def send_receipts(rig: PrinterRig, url: str, receipts: int, warmup: int, with_status: bool) -> dict[str, list]:
     samples: dict[str, list] = {"latency": [], "build": [], "printer": [], "before": [], "after": [], "bytes": []}
     port = open_port(url, timeout=5.0)
     port.open()
-    if nodelay:  # this benchmark's change to the connector's socket, not the product's
-        port._device.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     if url.startswith("tcp:"):
         samples["connector_tcp_nodelay"] = [bool(port._device.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))]
     try:
@@ -264,8 +261,6 @@ def receipt_latency(transport: str, receipts: int, warmup: int) -> dict:
     try:
         plain = send_receipts(rig, url, receipts, warmup, with_status=False)
         checked = send_receipts(rig, url, receipts, warmup, with_status=True)
-        nodelay = send_receipts(rig, url, receipts, warmup, with_status=True, nodelay=True) \
-            if transport == "tcp" else None
     finally:
         rig.stop()
     size = sum(plain["bytes"]) / len(plain["bytes"])
@@ -299,18 +294,6 @@ def receipt_latency(transport: str, receipts: int, warmup: int) -> dict:
                                       if k != "n"},
         },
     }
-    if nodelay is not None:
-        lat_nodelay = summary(nodelay["latency"], 1000)
-        result["with_status_rounds_tcp_nodelay"] = {
-            "what": "the same, with TCP_NODELAY set on the connector's socket by this benchmark (python-escpos "
-                    "Network leaves Nagle on: the 3-byte DLE EOT after the receipt can wait for the ACK of "
-                    "its last segment, which the receiver delays)",
-            "latency_ms": lat_nodelay,
-            "status_round_before_ms": summary(nodelay["before"], 1000),
-            "status_round_after_ms": summary(nodelay["after"], 1000),
-            "latency_to_wire_ratio": {k: round(v / (wire_checked * 1000), 3) for k, v in lat_nodelay.items()
-                                      if k != "n"},
-        }
     return result
 
 

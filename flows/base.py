@@ -25,7 +25,7 @@ from typing import Any, ClassVar, Self
 from transitions import Machine
 
 from domain.card import Expiry, MaskedPan
-from domain.effects import CaptureContact, OpenCase, RecordPayment, SaleFacts, ShowPrompt
+from domain.effects import CaptureContact, OpenCase, Print, RecordPayment, SaleFacts, ShowPrompt
 from domain.events import CashierAction
 from domain.ids import Stan
 from domain.money import Money
@@ -247,11 +247,23 @@ class Flow:
     def capture_contact(self, reason: str) -> None:
         self.emit(CaptureContact(self.flow_id, reason))
 
-    def open_case(self, event: CashierAction) -> None:
-        """The customer leaves with the matter unsettled: a case keeps it, with the contact if one was left."""
+    def open_case(self, event: CashierAction, *, slip: bool = True) -> None:
+        """The customer leaves with the matter unsettled: a case keeps it, with the contact if one was left,
+        and the customer keeps a printed contact slip — the store's details and the case number — so they
+        can reach the store whether or not they left details of their own."""
         contact_id = event.data.get("contact_id") if event.action == "contact_saved" else None
         self.emit(OpenCase(self.flow_id, self.name, (self.sale.sale_id,), self.sale.amount, self.sale.masked,
                            contact_id))
+        if slip:
+            self.emit(Print(f"{self.flow_id}-contact", contact_slip(self.flow_id, self.sale)))
+
+
+def contact_slip(case_id: str, sale: SaleFacts) -> dict[str, Any]:
+    """The contact slip's document. Its time is the sale's, when a request left; otherwise the agent
+    stamps the time it queues the slip (a flow reads no clock)."""
+    return {"type": "contact", "case_id": case_id, "sale_id": sale.sale_id, "amount": sale.amount.to_json(),
+            "masked": None if sale.masked is None else str(sale.masked),
+            "time": None if sale.sent_at is None else sale.sent_at.isoformat()}
 
 
 def _text(value: Any) -> bool:

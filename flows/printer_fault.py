@@ -141,7 +141,7 @@ class PrinterFaultFlow(Flow):
         self.capture_contact("e_receipt")
 
     def _e_receipt(self, event: CashierAction) -> None:
-        self.open_case(event)
+        self.open_case(event, slip=False)  # the printer is the trouble: the e-receipt carries the details
         self.emit(Notify(self.flow_id, f"e_receipt.{self.ctx.kind}"))
 
     @property

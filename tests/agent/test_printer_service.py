@@ -240,3 +240,21 @@ def test_a_power_cut_while_a_job_is_held_raises_the_fault_again_or_prints_once_f
         assert [DUPLICATE in r.text for r in paper(rig)] == [False, True]
 
     run(tmp_path, scenario, **options())
+
+
+def test_a_customer_who_leaves_with_the_outcome_unknown_keeps_a_contact_slip(tmp_path):
+    async def scenario(rig):
+        rig.acquirer.drop_after_request()
+        sale = rig.sale("30.00")
+        await rig.until(lambda: (f := rig.flow(sale)) is not None and f.state.name == "OUTCOME_UNKNOWN")
+        flow_id = rig.flow(sale).flow_id
+        rig.counter.act(flow_id, "customer_leaves")
+        rig.counter.act(flow_id, "contact_declined")
+        await rig.until(lambda: len(paper(rig)) == 1, jump=True)
+        [slip] = paper(rig)
+        assert "021-5555 0000" in slip.text and flow_id in slip.text and "30.00" in slip.text
+        assert "APPROVED" not in slip.text and "成功" not in slip.text  # a slip never says paid
+        await rig.until(rig.drained, jump=True)
+        rig.audit()
+
+    run(tmp_path, scenario, **options())

@@ -83,4 +83,5 @@ def test_a_customer_leaving_to_come_back_leaves_a_contact_and_a_case(answer, con
     assert [e.prompt_id for e in effects[1:]] == ["declined.contact"]
     effects = flow.handle(action(answer))
     assert effects[0] == OpenCase("D1", "declined", (SALE_ID,), AMOUNT, SENT.masked, contact_id)
+    assert effects[1].receipt_id == "D1-contact" and effects[1].document["type"] == "contact"
     assert flow.state.name == "CASE_OPENED"

@@ -36,6 +36,7 @@ from domain.effects import (
 from domain.events import (
     AmountEntered,
     CardRead,
+    CashierAction,
     EntryMode,
     HostResponse,
     LinkDown,
@@ -136,7 +137,9 @@ class AgentAtTheCounter(RuleBasedStateMachine):
                 self.start(effect.flow, effect)
             case QueueReversal(stan=stan):
                 self.reversals[stan] += 1
-            case Print(document=document):
+            case Print(document={"type": "contact"} as document):  # a slip for a customer who leaves
+                assert "status" not in document and isinstance(event, CashierAction)
+            case Print(document=document):  # a receipt: only ever for an approval
                 assert isinstance(event, HostResponse) and event.response_code == "00"
                 assert document["status"] == "approved" and document["stan"] == str(event.stan)
             case StartTimer(name=name):

@@ -12,6 +12,7 @@ from domain.effects import (
     Notify,
     OpenCase,
     PauseCardPayments,
+    Print,
     QueueReversal,
     RecordPayment,
     ResolveCase,
@@ -114,6 +115,8 @@ def test_unknown_outcome_paid_another_way_then_reversal_acknowledged_tells_the_c
         ShowPrompt("network.contact", UNKNOWN_FACTS)]
     assert flow.handle(action("contact_saved")) == [
         OpenCase("N1", "network_drop", (SALE_ID,), AMOUNT, SENT.masked, "C1"),
+        Print("N1-contact", {"type": "contact", "case_id": "N1", "sale_id": SALE_ID, "amount": AMOUNT.to_json(),
+                             "masked": str(SENT.masked), "time": T0.isoformat()}),
         ShowPrompt("network.case_opened", UNKNOWN_FACTS)]
     assert flow.handle(ReversalAcknowledged(SALE_ID, STAN)) == [
         Notify("N1", "network_drop.hold_released"), ResolveCase("N1", "hold_released"),
@@ -124,8 +127,9 @@ def test_unknown_outcome_paid_another_way_then_reversal_acknowledged_tells_the_c
 def test_a_customer_who_declines_to_leave_details_still_gets_a_case():
     flow = unknown()
     flow.handle(action("customer_leaves"))
-    [case, _] = flow.handle(action("contact_declined"))
+    [case, slip, _] = flow.handle(action("contact_declined"))
     assert case == OpenCase("N1", "network_drop", (SALE_ID,), AMOUNT, SENT.masked, None)
+    assert slip.document["type"] == "contact" and slip.document["case_id"] == "N1"  # the store's details to keep
 
 
 def test_never_a_second_charge_while_the_result_is_unknown():
@@ -155,7 +159,7 @@ def test_reversal_acknowledged_during_the_contact_step_resolves_when_it_ends():
     flow.handle(action("customer_leaves"))
     assert flow.handle(ReversalAcknowledged(SALE_ID, STAN)) == []
     effects = flow.handle(action("contact_saved"))
-    assert [type(effect) for effect in effects] == [OpenCase, Notify, ResolveCase, ShowPrompt]
+    assert [type(effect) for effect in effects] == [OpenCase, Print, Notify, ResolveCase, ShowPrompt]
     assert flow.state.name == "RESOLVED"
 
 
