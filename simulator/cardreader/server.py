@@ -1,16 +1,11 @@
 """The virtual card reader on a real line: the device end of a pty (Linux) or a TCP port that the
 agent opens with `socket://`. Tests and people drive it — present a card, swipe badly, spray noise,
 pull the plug — and the agent on the other end cannot tell it from a reader on a USB cable.
-
-A pty can also be published under a stable link path, the way udev publishes /dev/serial/by-id/…,
-so that unplugging and replugging gives a new pty behind the same name the agent was configured with.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +17,7 @@ from domain.clock import Clock, Timer
 from domain.events import EntryMode
 from simulator.cardreader.device import FramedDevice, MsrDevice, corrupt, line_noise
 from simulator.cardreader.wallet import WALLET, TestCard
+from simulator.pty import PtyPort
 
 
 @dataclass
@@ -120,90 +116,22 @@ class VirtualReader:
             self._timer = None
 
 
-class PtyReaderPort:
-    """The reader's device end on a pty. `url` is what the agent opens (the link path, if given)."""
+class PtyReaderPort(PtyPort):
+    """The reader's device end on a pty."""
 
     def __init__(self, reader: VirtualReader, link: Path | None = None) -> None:
+        super().__init__(link)
         self.reader = reader
-        self.link = link
-        self._master: int | None = None
-        self._slave: int | None = None
-        self._pending = bytearray()
-        self.slave_name = ""
 
-    @property
-    def url(self) -> str:
-        return str(self.link) if self.link else self.slave_name
+    def received(self, data: bytes) -> None:
+        self.reader.receive(data)
 
-    def plug(self) -> str:
-        import tty
+    def plugged_in(self) -> None:
+        self.reader._write_raw = self.write
 
-        master, slave = os.openpty()
-        tty.setraw(slave)  # no echo, no CR/NL translation before the agent opens it
-        os.set_blocking(master, False)
-        self._master, self._slave = master, slave
-        self.slave_name = os.ttyname(slave)
-        if self.link is not None:
-            temp = self.link.with_name(self.link.name + ".new")
-            with contextlib.suppress(FileNotFoundError):
-                temp.unlink()
-            temp.symlink_to(self.slave_name)
-            os.replace(temp, self.link)
-        loop = asyncio.get_running_loop()
-        loop.add_reader(master, self._readable)
-        self.reader._write_raw = self._write
-        return self.url
-
-    def unplug(self) -> None:
-        """Like pulling the USB cable: the agent's next read fails and the device node goes away."""
-        if self._master is None:
-            return
-        loop = asyncio.get_running_loop()
-        loop.remove_reader(self._master)
-        loop.remove_writer(self._master)
-        self._pending.clear()
+    def pulled_out(self) -> None:
+        """The agent's next read fails and the device node goes away."""
         self.reader._write_raw = None
-        for fd in (self._master, self._slave):
-            with contextlib.suppress(OSError):
-                os.close(fd)  # type: ignore[arg-type]
-        self._master = self._slave = None
-
-    def _readable(self) -> None:
-        assert self._master is not None
-        try:
-            data = os.read(self._master, 4096)
-        except BlockingIOError:
-            return
-        except OSError:
-            return  # the agent closed its end; the pty stays ours until unplug
-        if data:
-            self.reader.receive(data)
-
-    def _write(self, data: bytes) -> None:
-        self._pending.extend(data)
-        self._flush()
-
-    def _flush(self) -> None:
-        """Write what the pty takes now; wait for it to drain before writing the rest."""
-        if self._master is None:
-            self._pending.clear()
-            return
-        loop = asyncio.get_running_loop()
-        try:
-            written = os.write(self._master, self._pending) if self._pending else 0
-        except BlockingIOError:
-            written = 0
-        del self._pending[:written]
-        if self._pending:
-            loop.add_writer(self._master, self._flush)
-        else:
-            loop.remove_writer(self._master)
-
-    def close(self) -> None:
-        self.unplug()
-        if self.link is not None:
-            with contextlib.suppress(FileNotFoundError):
-                self.link.unlink()
 
 
 class TcpReaderPort:

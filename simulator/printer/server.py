@@ -9,11 +9,10 @@ out when it closes is recorded, so a job cut short by a dropped line still leave
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 from pathlib import Path
 
 from simulator.printer.device import VirtualPrinter
+from simulator.pty import PtyPort
 
 
 class TcpPrinterPort:
@@ -81,80 +80,21 @@ class TcpPrinterPort:
             await self._server.wait_closed()
 
 
-class PtyPrinterPort:
-    """The printer's serial port on a pty (Linux/macOS), optionally published at a stable link path as
-    udev does for /dev/serial/by-id/…. `plug()` returns what the agent opens: the link, or the pty."""
+class PtyPrinterPort(PtyPort):
+    """The printer's serial port on a pty, standing in for a USB serial cable to the printer."""
 
     def __init__(self, printer: VirtualPrinter, link: Path | None = None) -> None:
+        super().__init__(link)
         self.printer = printer
-        self.link = link
-        self._master: int | None = None
-        self._slave: int | None = None
-        self._pending = bytearray()
-        self.slave_name = ""
 
-    @property
-    def url(self) -> str:
-        return str(self.link) if self.link else self.slave_name
-
-    def plug(self) -> str:
-        import tty
-
-        master, slave = os.openpty()
-        tty.setraw(slave)  # no echo, no CR/NL translation before the agent opens it
-        os.set_blocking(master, False)
-        self._master, self._slave = master, slave
-        self.slave_name = os.ttyname(slave)
-        if self.link is not None:
-            temp = self.link.with_name(self.link.name + ".new")
-            with contextlib.suppress(FileNotFoundError):
-                temp.unlink()
-            temp.symlink_to(self.slave_name)
-            os.replace(temp, self.link)
-        self.printer.reset()
-        asyncio.get_running_loop().add_reader(master, self._readable)
-        return self.url
-
-    def unplug(self) -> None:
-        """Pull the cable: the agent's next write fails, and the paper already out is recorded."""
-        if self._master is None:
-            return
-        loop = asyncio.get_running_loop()
-        loop.remove_reader(self._master)
-        loop.remove_writer(self._master)
-        self._pending.clear()
-        for fd in (self._master, self._slave):
-            with contextlib.suppress(OSError):
-                os.close(fd)  # type: ignore[arg-type]
-        self._master = self._slave = None
-        self.printer.flush()
-
-    def close(self) -> None:
-        self.unplug()
-        if self.link is not None:
-            with contextlib.suppress(FileNotFoundError):
-                self.link.unlink()
-
-    def _readable(self) -> None:
-        assert self._master is not None
-        try:
-            data = os.read(self._master, 4096)
-        except OSError:
-            return  # nothing yet, or the agent closed its end; the pty stays ours until unplug
+    def received(self, data: bytes) -> None:
         if reply := self.printer.receive(data):
-            self._pending += reply
-            self._flush()
+            self.write(reply)
 
-    def _flush(self) -> None:
-        """Write what the pty takes now; wait for it to drain before writing the rest."""
-        assert self._master is not None
-        loop = asyncio.get_running_loop()
-        try:
-            written = os.write(self._master, self._pending) if self._pending else 0
-        except BlockingIOError:
-            written = 0
-        del self._pending[:written]
-        if self._pending:
-            loop.add_writer(self._master, self._flush)
-        else:
-            loop.remove_writer(self._master)
+    def plugged_in(self) -> None:
+        """Power-on: the interpreter starts afresh, as on a new TCP connection."""
+        self.printer.reset()
+
+    def pulled_out(self) -> None:
+        """The agent's next write fails, and the paper already out is recorded."""
+        self.printer.flush()
