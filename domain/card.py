@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -55,6 +56,27 @@ def mask_pan(pan: str) -> str:
     """The masked form of text that may be a card number, for logs and messages. Anything too short to
     be one is starred out entirely, because first 6 and last 4 of a short string is the whole string."""
     return str(MaskedPan.of(pan)) if len(pan) >= 13 else "*" * len(pan)
+
+
+# Runs of a card number's length, allowing the single spaces or dashes a PAN is often printed with.
+_DIGIT_RUN = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])")
+_SEPARATOR = re.compile(r"[ -]")
+
+
+def card_numbers(text: str) -> list[str]:
+    """The full card numbers in free text, separators removed, for the doors that must refuse them.
+
+    It errs on the side of finding one: a Luhn-valid run of 13–19 digits counts even if it was something
+    else. No payment card number starts with 0 (major industry identifier 0 is not issued to cards), while
+    zero-padded ISO 8583 amounts and counts (fields 86, 88, …) always do, so those runs are passed over."""
+    runs = (_SEPARATOR.sub("", match.group()) for match in _DIGIT_RUN.finditer(text))
+    return [digits for digits in runs if digits[0] != "0" and luhn_valid(digits)]
+
+
+def mask_digit_runs(text: str) -> str:
+    """The text with every run of a card number's length masked, Luhn-valid or not, for a message that
+    names where a card number was found: the name itself (a dict key) may be one, or part of one."""
+    return _DIGIT_RUN.sub(lambda match: mask_pan(_SEPARATOR.sub("", match.group())), text)
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from agent.journal.errors import CardDataRefused
-from domain.card import MaskedPan, luhn_valid
+from domain.card import MaskedPan, card_numbers, mask_digit_runs
 
-# Digit runs, allowing the single spaces or dashes a PAN is often printed with.
-_DIGIT_RUN = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])")
 # Track 1 (%B<PAN>^NAME^) and track 2 (;<PAN>=YYMM) shapes, sentinel optional.
 _TRACK1 = re.compile(r"B[0-9]{12,19}\^[^^]{0,26}\^[0-9]{4}")
 _TRACK2 = re.compile(r"[0-9]{12,19}=[0-9]{4}")
@@ -38,27 +36,18 @@ def _walk(value: Any, path: str) -> Iterator[tuple[str, str, str]]:
         yield path, path.rsplit(".", 1)[-1], str(value)
 
 
-def _safe(path: str) -> str:
-    """The field path for the error message, with any card number in it (a key can be one) masked."""
-    return _DIGIT_RUN.sub(lambda m: str(MaskedPan.of(re.sub(r"[ -]", "", m.group()))), path)
-
-
 def check_payload(kind: str, payload: dict[str, Any]) -> None:
     """Raise CardDataRefused naming the event kind and field if the payload holds card data."""
     for raw_path, name, text in _walk(payload, ""):
-        path = _safe(raw_path)
+        path = mask_digit_runs(raw_path)
         if name in _HASH_FIELDS and _HASH.fullmatch(text):
             continue
         if _TRACK1.search(text) or _TRACK2.search(text):
             raise CardDataRefused(
                 f"refusing to journal event {kind!r}: field {path!r} holds what looks like track data"
             )
-        for match in _DIGIT_RUN.finditer(text):
-            digits = re.sub(r"[ -]", "", match.group())
-            # No payment card number starts with 0 (major industry identifier 0 is not issued to cards),
-            # while zero-padded ISO 8583 amounts and counts (fields 86, 88, …) always do.
-            if digits[0] != "0" and luhn_valid(digits):
-                raise CardDataRefused(
-                    f"refusing to journal event {kind!r}: field {path!r} holds what looks like a full "
-                    f"card number ({MaskedPan.of(digits)}); journal the masked card and its hash instead"
-                )
+        if found := card_numbers(text):
+            raise CardDataRefused(
+                f"refusing to journal event {kind!r}: field {path!r} holds what looks like a full "
+                f"card number ({MaskedPan.of(found[0])}); journal the masked card and its hash instead"
+            )
