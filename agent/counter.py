@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import itertools
 import json
 from collections import deque
@@ -27,14 +28,16 @@ from agent.printer import RETRY as PRINT_RETRY
 from agent.printer import TO_PRINT, PrinterService
 from agent.reader import CardReaderService
 from agent.saf import SafQueue
-from domain.card import Card, CardHasher
+from domain.card import Card, CardHasher, MaskedPan
 from domain.clock import Clock, Timer
 from domain.effects import (
+    CancelCharge,
     CancelTimer,
     CaptureContact,
     ClosePrintJob,
     EscalateToManager,
     HandOver,
+    HandOverReason,
     Notify,
     OpenCase,
     PauseCardPayments,
@@ -44,6 +47,7 @@ from domain.effects import (
     ResolveCase,
     ResumeCardPayments,
     RetryPrint,
+    SaleFacts,
     SendAuthorization,
     ShowPrompt,
     StartTimer,
@@ -53,6 +57,7 @@ from domain.events import (
     CardRead,
     CashierAction,
     EntryMode,
+    HostResponse,
     LinkDown,
     PrinterCondition,
     PrinterStatus,
@@ -60,10 +65,10 @@ from domain.events import (
     TimerFired,
     record,
 )
-from domain.ids import Stan
+from domain.ids import Rrn, Stan
 from domain.money import Money
 from drivers.host import link as hostlink
-from drivers.host.messages import purchase
+from drivers.host.messages import purchase, refund, void
 from flows import FLOWS, Flow, resume
 from flows.printer_fault import fault_of
 from flows.sale import SaleFlow
@@ -126,6 +131,26 @@ class Counter:
                    record=("sale_started", {"sale_id": flow.flow_id, "amount": amount.to_json(),
                                             "reference": reference}))
         return flow.flow_id
+
+    def report_wrong_card(self, sale_id: str) -> str:
+        """The cashier marks an approved sale as charged to the wrong card: its recovery starts here."""
+        sale = self._approved_sale(sale_id)
+        if any(flow.name == "wrong_card" and flow.ctx.sale.sale_id == sale_id for flow in self.flows.values()):
+            raise ValueError(f"sale {sale_id} is already being taken back")
+        flow = self._new_flow("wrong_card")
+        self._feed(HandOver("wrong_card", HandOverReason.WRONG_CARD, sale), flow.flow_id,
+                   record=("wrong_card_reported", {"sale_id": sale_id, "flow_id": flow.flow_id}))
+        return flow.flow_id
+
+    def _approved_sale(self, sale_id: str) -> SaleFacts:
+        """An approved sale's facts, from its receipt: the one record that says it was approved."""
+        for event in self.journal.events(kind=TO_PRINT, stream=sale_id):
+            document = event.payload["document"]
+            if document.get("type") == "sale" and document.get("status") == "approved":
+                return SaleFacts(sale_id, Money.from_json(document["amount"]), MaskedPan.parse(document["masked"]),
+                                 stan=Stan.parse(document["stan"]), sent_at=datetime.fromisoformat(document["time"]),
+                                 response_code="00")
+        raise ValueError(f"sale {sale_id} has no approved receipt on record: there is no charge to take back")
 
     def act(self, flow_id: str, action: str, **data: Any) -> None:
         """A cashier's choice on the screen of one flow (another card, customer leaves, contact saved…)."""
@@ -285,6 +310,8 @@ class Counter:
         match effect:
             case SendAuthorization(sale_id=sale_id, amount=amount):
                 self._sends.append(lambda: self._authorize(flow, sale_id, amount))
+            case CancelCharge():
+                self._sends.append(lambda: self._cancel_charge(flow, effect))
             case QueueReversal(sale_id=sale_id, stan=stan, amount=amount):
                 self._queue_reversal(sale_id, stan, amount)
             case StartTimer(name=name, seconds=seconds):
@@ -294,6 +321,10 @@ class Counter:
                 self._cancel_timer(name)
             case HandOver(flow=name):
                 successor = self._new_flow(name)
+                if effect.reason is HandOverReason.RIGHT_CARD:  # a new sale, linked to the wrong card's case
+                    self.journal.append("sale_started", {"sale_id": effect.sale.sale_id,
+                                                         "amount": effect.sale.amount.to_json(), "reference": None,
+                                                         "case_id": flow.flow_id}, stream=effect.sale.sale_id)
                 self.journal.append("handed_over", record(effect)[1] | {"from": flow.flow_id,
                                                                          "to": successor.flow_id}, stream=stream)
                 self._feed(effect, successor.flow_id)
@@ -345,6 +376,37 @@ class Counter:
             self._feed(LinkDown(reason), flow.flow_id)
         else:
             self._feed(RequestSent(sale_id, Stan.parse(sent["11"]), at), flow.flow_id)
+
+    def _cancel_charge(self, flow: Flow, effect: CancelCharge) -> None:
+        """Build the void or refund from the sale's journaled request and approval; journal it, then send it."""
+        at = self.clock.now().astimezone()
+        sent, reason = None, "the acquirer link is down: the cancellation was not sent"
+        if self.host is not None and self.host.up:
+            try:
+                original, approval = self._original(effect.sale_id, effect.stan)
+                build = void if effect.method == "void" else functools.partial(refund, amount=effect.amount)
+                sent = self.host.send(effect.sale_id, build(original, approval, at=at, terminal=self.host.terminal))
+            except Exception as exc:  # not journaled, so withdrawn before any byte left: nothing moved
+                reason = f"the {effect.method} could not be built or journaled, so it was not sent: {exc}"
+        if sent is None:
+            self.journal.append("cancellation_not_sent", {"reason": reason}, stream=effect.sale_id)
+            self._feed(LinkDown(reason), flow.flow_id)
+        else:
+            self._feed(RequestSent(effect.sale_id, Stan.parse(sent["11"]), at), flow.flow_id)
+
+    def _original(self, sale_id: str, stan: Stan) -> tuple[dict[str, str], HostResponse]:
+        request = self.journal.query(
+            "SELECT payload FROM events WHERE +kind = 'host_request' AND stream = ? "
+            "AND json_extract(payload, '$.request.\"11\"') = ? ORDER BY seq LIMIT 1", (sale_id, str(stan)))
+        if not request:
+            raise ValueError(f"no request with STAN {stan} on record for sale {sale_id}")
+        for event in self.journal.events(kind=TO_PRINT, stream=sale_id):
+            document = event.payload["document"]
+            if document.get("type") == "sale" and document.get("stan") == str(stan):
+                approval = HostResponse(stan, "00", Rrn(document["rrn"]) if document.get("rrn") else None,
+                                        document.get("auth_code"))
+                return json.loads(request[0][0])["request"], approval
+        raise ValueError(f"no approval of STAN {stan} on record for sale {sale_id}")
 
     def _queue_reversal(self, sale_id: str, stan: Stan, amount: Money) -> None:
         rows = self.journal.query(

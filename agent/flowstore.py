@@ -12,7 +12,8 @@ FLOW_SAVED = "flow_saved"
 # States in which a flow has nothing more to do at the counter; it leaves the live set once there. A
 # declined sale whose customer left is followed up as a case, not by a flow.
 FINISHED = frozenset({"APPROVED", "CANCELLED", "HANDED_OVER", "HANDED_BACK", "RESOLVED", "PAID_OTHERWISE",
-                      "CARD_RESUMED", "CASE_OPENED", "PRINTED", "E_RECEIPT", "NO_RECEIPT"})
+                      "CARD_RESUMED", "CASE_OPENED", "PRINTED", "E_RECEIPT", "NO_RECEIPT",
+                      "DONE", "NOT_WRONG"})
 
 
 @dataclass(frozen=True)

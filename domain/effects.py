@@ -33,6 +33,17 @@ class Print:
 
 
 @dataclass(frozen=True)
+class CancelCharge:
+    """Take an approved sale's charge back: `void` (020000) in the open batch, or `refund` (200000).
+    Money moves, so the agent journals it before the wire and answers `RequestSent` or `LinkDown`."""
+
+    sale_id: str
+    stan: Stan  # the original sale's
+    amount: Money
+    method: str  # "void" or "refund"
+
+
+@dataclass(frozen=True)
 class RetryPrint:
     """Print a held receipt again, now the cashier has fixed the printer. The agent marks the copy
     DUPLICATE when an earlier attempt may have put paper out, so the flow need not know whether one did."""
@@ -120,6 +131,8 @@ class HandOverReason(enum.Enum):
     DECLINED = "declined"  # the host answered with a refusal (`SaleFacts.response_code`)
     ANOTHER_CARD = "another_card"  # after a definitive refusal, the customer offers another card
     RETRY = "retry"  # after a definitive "not charged", the same card is tried again
+    WRONG_CARD = "wrong_card"  # the cashier reports an approved sale charged to the wrong card
+    RIGHT_CARD = "right_card"  # the wrong card's charge was taken back: charge the right one, as a new sale
 
 
 @dataclass(frozen=True)

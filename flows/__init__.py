@@ -15,8 +15,10 @@ from flows.declined import DeclinedFlow
 from flows.network_drop import NetworkDropFlow
 from flows.printer_fault import PrinterFaultFlow
 from flows.sale import SaleFlow
+from flows.wrong_card import WrongCardFlow
 
-FLOWS: dict[str, type[Flow]] = {flow.name: flow for flow in (SaleFlow, NetworkDropFlow, DeclinedFlow, PrinterFaultFlow)}
+FLOWS: dict[str, type[Flow]] = {flow.name: flow for flow in (SaleFlow, NetworkDropFlow, DeclinedFlow, PrinterFaultFlow,
+                                                               WrongCardFlow)}
 
 
 def resume(data: dict[str, Any]) -> Flow:
@@ -30,4 +32,4 @@ def resume(data: dict[str, Any]) -> Flow:
 
 
 __all__ = ["FLOWS", "DeclinedFlow", "Flow", "FlowStateError", "NetworkDropFlow", "PrinterFaultFlow", "SaleFlow",
-           "resume"]
+           "WrongCardFlow", "resume"]

@@ -182,6 +182,15 @@ class Rig:
             receipts[key] = document["amount"]["minor"]
         paid: dict[str, int] = {}
         stans: dict[str, str] = {}
+        # A sale whose charge was taken back by an approved void is believed to hold nothing; a refund
+        # is a charge of its own (negative) beside the sale's, which still holds the amount.
+        cancels = {request["11"]: (event.stream, request["3"]) for event in self.events("host_request")
+                   if (request := event.payload["request"])["t"] == "0200" and request["3"] != "000000"}
+        for event in self.events("host_response"):
+            answered = cancels.get(event.payload["response"]["11"]) if "response" in event.payload else None
+            if answered and answered[1] == "020000" and event.payload["response"].get("39") == "00":
+                for key in [key for key in receipts if key[0] == answered[0]]:
+                    receipts[key] = 0
         for event in self.events("host_request"):
             request = event.payload["request"]
             if request["t"] != "0200":
@@ -192,6 +201,9 @@ class Rig:
             stans[stan] = sale
             entry = ledger.entry(terminal, stan)
             charged = entry.charge if entry is not None else 0
+            if request["3"] != "000000":  # a void or refund: what it gave back counts with its sale
+                paid[sale] = paid.get(sale, 0) + charged
+                continue
             believed = receipts.pop((sale, stan), 0)
             assert charged == believed, (
                 f"sale {sale} STAN {stan}: the acquirer holds {charged}, the agent believes {believed} "

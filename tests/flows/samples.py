@@ -45,7 +45,7 @@ CODES = ("51", "54", "14", "05", "91", "96", "30", "12")
 SENT = SaleFacts(SALE_ID, AMOUNT, MaskedPan.of(CARD.pan), CARD.expiry, CARD_HASH, STAN, T0)
 ACTION_DATA: dict[str, dict[str, Any]] = {"other_payment": {"method": "cash"}, "contact_saved": {"contact_id": "C1"}}
 ACTION_NAMES = ("cancel", "another_card", "retry_card", "other_payment", "customer_leaves", "contact_saved",
-                "contact_declined", "printer_fixed", "receipt_ok")
+                "contact_declined", "printer_fixed", "receipt_ok", "confirm_wrong_card", "not_wrong_card")
 
 
 def action(name: str) -> CashierAction:
@@ -104,6 +104,8 @@ EVENTS: tuple[Any, ...] = (
     TimerFired(f"{FLOW_ID}.auth_response"),
     ReversalAcknowledged(SALE_ID, STAN),
     ReversalFailed(SALE_ID, STAN, "no answer"),
+    HandOver("wrong_card", HandOverReason.WRONG_CARD, SaleFacts(**{**vars(SENT), "response_code": "00"})),
+    TimerFired(f"{FLOW_ID}.cancel_response"),
     *PRINTER_FAULTS,
     ReceiptPrinted(RECEIPT_ID, True),
     *(action(name) for name in ACTION_NAMES),
