@@ -34,7 +34,7 @@ QUIET = 0.05  # seconds of wall time with nothing happening before virtual time 
 HASHER = CardHasher(b"h" * 32)
 SETTINGS = HostSettings()
 # Flows with an authorization whose answer may still come (or whose request is about to leave).
-IN_FLIGHT = frozenset({"AUTHORIZING", "AWAITING_RESPONSE"})
+IN_FLIGHT = frozenset({"AUTHORIZING", "AWAITING_RESPONSE", "CANCELLING", "AWAITING_CANCEL"})
 
 
 class Spinning(Exception):

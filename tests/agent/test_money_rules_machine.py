@@ -126,6 +126,19 @@ class MoneyRules(RuleBasedStateMachine):
             rig.swipe(data.draw(CARDS, label="card"))
         self.run(rig.settle())
 
+    @precondition(lambda self: bool(self.approved_sales()))
+    @rule(data=st.data())
+    def wrong_card(self, data: st.DataObject) -> None:
+        """The cashier reports an approved sale as charged to the wrong card (刷错卡)."""
+        sale = data.draw(st.sampled_from(self.approved_sales()), label="wrong card")
+        self.rig.counter.report_wrong_card(sale)
+        self.run(self.rig.settle())
+
+    @rule()
+    def batch_settles(self) -> None:
+        """End of day at the acquirer: from now on a sale of this batch is refunded, no longer voided."""
+        self.rig.acquirer.settle()
+
     @rule()
     def power_cut(self) -> None:
         """The PC loses power between two steps; a new agent starts with the journal as it was on disk."""
@@ -144,7 +157,9 @@ class MoneyRules(RuleBasedStateMachine):
                 assert "status" not in document
                 continue
             entry = rig.acquirer.ledger.entry(rig.host.terminal.terminal_id, document["stan"])
-            assert entry is not None and entry.charge == document["amount"]["minor"], (
+            # approved for that amount and never reversed (a void the cashier asked for may take it back)
+            assert entry is not None and entry.approved and not entry.reversed \
+                and entry.amount.minor == document["amount"]["minor"], (
                 f"receipt {event.payload['receipt_id']}, but the acquirer says "
                 f"{entry.describe() if entry else 'never heard of it'}")
 
@@ -181,6 +196,12 @@ class MoneyRules(RuleBasedStateMachine):
             case "raw_garbage":
                 acquirer.garbage(24, framed=False)
 
+    def approved_sales(self) -> list[str]:
+        rig = self.rig
+        reported = {e.payload["sale_id"] for e in rig.events("wrong_card_reported")}
+        return sorted({e.stream for e in rig.events("receipt_to_print")
+                       if e.payload["document"]["type"] == "sale"} - reported)
+
     def choices(self) -> list[tuple[str, str]]:
         """The cashier's choices that the open flows' screens offer now."""
         return sorted((flow_id, action) for flow_id, flow in self.rig.counter.flows.items()
@@ -212,6 +233,9 @@ class MoneyRules(RuleBasedStateMachine):
             note("reversal repeated (0401)")
         if any(e.payload.get("flow") == "declined" for e in rig.events("handed_over")):
             note("declined")
+        for code, name in (("020000", "void"), ("200000", "refund")):
+            if any(e.payload["request"]["3"] == code for e in rig.events("host_request")):
+                note(f"wrong card: {name} sent")
 
 
 MoneyRules.TestCase.settings = settings(max_examples=15, stateful_step_count=20, deadline=None,
