@@ -32,11 +32,12 @@ class Event:
 
 
 def default_projections() -> list[Projection]:
+    from agent.cases.projection import CasesProjection
     from agent.contacts.projection import ContactsProjection
     from agent.flowstore import FlowsProjection
     from agent.saf import SafProjection
 
-    return [ReadsProjection(), ContactsProjection(), SafProjection(), FlowsProjection()]
+    return [ReadsProjection(), ContactsProjection(), SafProjection(), FlowsProjection(), CasesProjection()]
 
 
 class Journal:
