@@ -16,6 +16,9 @@ from typing import Any
 
 import platformdirs
 
+from agent.cases.errors import CaseSettingsError
+from agent.cases.settings import CaseSettings
+
 APP = "recoup"
 READER_FORMATS = ("framed", "msr")
 PROFILES = ("simulated", "real")
@@ -106,6 +109,7 @@ class Settings:
     host: HostSettings = field(default_factory=HostSettings)
     printer: PrinterSettings = field(default_factory=PrinterSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
+    cases: CaseSettings = field(default_factory=CaseSettings)
     journal: JournalSettings = field(default_factory=JournalSettings)
     contacts: ContactSettings = field(default_factory=ContactSettings)
     cards: CardSettings = field(default_factory=CardSettings)
@@ -204,8 +208,8 @@ def load(path: str | os.PathLike[str] | None = None) -> Settings:
 
 def parse(data: dict[str, Any], path: Path, text: str) -> Settings:
     top = _Reader(path, text, data, None)
-    top.check_keys(("profile", "reader", "host", "printer", "store", "journal", "contacts", "cards"))
-    for name in ("reader", "host", "printer", "store", "journal", "contacts", "cards"):
+    top.check_keys(("profile", "reader", "host", "printer", "store", "cases", "journal", "contacts", "cards"))
+    for name in ("reader", "host", "printer", "store", "cases", "journal", "contacts", "cards"):
         if name in data and not isinstance(data[name], dict):
             raise top.fail(name, "must be a table, e.g. [" + name + "]")
     profile = top.choice("profile", PROFILES, "simulated")
@@ -225,6 +229,13 @@ def parse(data: dict[str, Any], path: Path, text: str) -> Settings:
     store = _Reader(path, text, data.get("store", {}), "store")
     store.check_keys(("name", "address", "phone", "footer", "qr"))
     shop = StoreSettings(**{key: store.get(key, str, getattr(StoreSettings(), key)) for key in store.data})
+    cases = _Reader(path, text, data.get("cases", {}), "cases")
+    cases.check_keys(("quiet_start", "quiet_end", "followup_business_days", "first_followup_hours", "holidays",
+                      "timezone"))
+    try:
+        follow_ups = CaseSettings(**cases.data)
+    except CaseSettingsError as exc:
+        raise cases.fail(exc.field.split("[")[0], exc.reason) from None
 
     journal = _Reader(path, text, data.get("journal", {}), "journal")
     journal.check_keys(("path",))
@@ -248,6 +259,7 @@ def parse(data: dict[str, Any], path: Path, text: str) -> Settings:
         host=host,
         printer=printer,
         store=shop,
+        cases=follow_ups,
         journal=JournalSettings(path=journal.path_value("path", base.journal.path)),
         contacts=ContactSettings(key_file=contacts.path_value("key_file", base.contacts.key_file),
                                  retention_days=retention, default_region=region),

@@ -123,7 +123,7 @@ def _run(name: str, args: argparse.Namespace, settings, handler) -> int:
         return 2
     try:
         # Until the [cases] section reaches the config, the defaults apply.
-        cases = getattr(settings, "cases", None) or CaseSettings()
+        cases = settings.cases
         with Journal.open(path) as journal:
             return handler(args, settings, journal, CaseStore(journal, journal.clock, cases))
     except CaseInputError as exc:

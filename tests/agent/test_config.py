@@ -31,6 +31,10 @@ def test_a_named_file_that_is_missing_is_an_error(tmp_path):
     ('[printer]\npaper = "58mm"\n', r"recoup.toml:2: printer.paper: unknown key"),
     ('[store]\nname = 5\n', r"recoup.toml:2: store.name: must be a quoted string"),
     ('[store]\nlogo = "x.png"\n', r"recoup.toml:2: store.logo: unknown key"),
+    ('[cases]\nquiet_start = "25:00"\n', r"recoup.toml:2: cases.quiet_start: '25:00' is not a time of day"),
+    ('[cases]\n\nholidays = ["2026-02-30"]\n', r"recoup.toml:3: cases.holidays: '2026-02-30' is not a date"),
+    ('[cases]\ntimezone = "Mars/Olympus"\n', r"recoup.toml:2: cases.timezone: "),
+    ('[cases]\nquiet = "21-9"\n', r"recoup.toml:2: cases.quiet: unknown key"),
     ('profile = "real"\n[reader]\nurl = "COM3"\n[host]\nurl = "tcp://h:1"\n', r"profile 'real' needs printer.url"),
 ])
 def test_printer_and_store_errors_name_the_line_and_the_key(tmp_path, text, message):

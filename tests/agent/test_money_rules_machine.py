@@ -25,7 +25,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from agent.contacts import ContactStore
 from domain.events import CashierAction
 from simulator.cardreader.wallet import VALID_KEYS
-from tests.agent.rig import Rig
+from tests.agent.rig import IN_FLIGHT, Rig
 
 CONTACT_KEY = b"k" * 32
 DECLINE_ENDINGS = (51, 54, 5, 14, 91, 96)
@@ -134,9 +134,12 @@ class MoneyRules(RuleBasedStateMachine):
         self.rig.counter.report_wrong_card(sale)
         self.run(self.rig.settle())
 
+    @precondition(lambda self: self.nothing_in_doubt())
     @rule()
     def batch_settles(self) -> None:
-        """End of day at the acquirer: from now on a sale of this batch is refunded, no longer voided."""
+        """End of day: once the terminal has sent its stored reversals and nothing is in flight, the batch
+        settles; from then on a sale of it is refunded, no longer voided. (A cutover by the acquirer with a
+        reversal still queued is the settlement check's business, not this machine's.)"""
         self.rig.acquirer.settle()
 
     @rule()
@@ -195,6 +198,11 @@ class MoneyRules(RuleBasedStateMachine):
                 acquirer.garbage(24)
             case "raw_garbage":
                 acquirer.garbage(24, framed=False)
+
+    def nothing_in_doubt(self) -> bool:
+        rig = self.rig
+        return not rig.host.saf.pending() and not any(
+            f.state.name in IN_FLIGHT or f.state.name in OWES_A_REVERSAL for f in rig.counter.flows.values())
 
     def approved_sales(self) -> list[str]:
         rig = self.rig
