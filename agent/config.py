@@ -18,6 +18,7 @@ import platformdirs
 
 from agent.cases.errors import CaseSettingsError
 from agent.cases.settings import CaseSettings
+from agent.notify.settings import NotifySettings
 
 APP = "recoup"
 READER_FORMATS = ("framed", "msr")
@@ -110,6 +111,7 @@ class Settings:
     printer: PrinterSettings = field(default_factory=PrinterSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
     cases: CaseSettings = field(default_factory=CaseSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
     journal: JournalSettings = field(default_factory=JournalSettings)
     contacts: ContactSettings = field(default_factory=ContactSettings)
     cards: CardSettings = field(default_factory=CardSettings)
@@ -208,8 +210,9 @@ def load(path: str | os.PathLike[str] | None = None) -> Settings:
 
 def parse(data: dict[str, Any], path: Path, text: str) -> Settings:
     top = _Reader(path, text, data, None)
-    top.check_keys(("profile", "reader", "host", "printer", "store", "cases", "journal", "contacts", "cards"))
-    for name in ("reader", "host", "printer", "store", "cases", "journal", "contacts", "cards"):
+    top.check_keys(("profile", "reader", "host", "printer", "store", "cases", "notify", "journal", "contacts",
+                    "cards"))
+    for name in ("reader", "host", "printer", "store", "cases", "notify", "journal", "contacts", "cards"):
         if name in data and not isinstance(data[name], dict):
             raise top.fail(name, "must be a table, e.g. [" + name + "]")
     profile = top.choice("profile", PROFILES, "simulated")
@@ -236,6 +239,7 @@ def parse(data: dict[str, Any], path: Path, text: str) -> Settings:
         follow_ups = CaseSettings(**cases.data)
     except CaseSettingsError as exc:
         raise cases.fail(exc.field.split("[")[0], exc.reason) from None
+    notify = _parse_notify(_Reader(path, text, data.get("notify", {}), "notify"))
 
     journal = _Reader(path, text, data.get("journal", {}), "journal")
     journal.check_keys(("path",))
@@ -260,11 +264,46 @@ def parse(data: dict[str, Any], path: Path, text: str) -> Settings:
         printer=printer,
         store=shop,
         cases=follow_ups,
+        notify=notify,
         journal=JournalSettings(path=journal.path_value("path", base.journal.path)),
         contacts=ContactSettings(key_file=contacts.path_value("key_file", base.contacts.key_file),
                                  retention_days=retention, default_region=region),
         cards=CardSettings(hash_key_file=cards.path_value("hash_key_file", base.cards.hash_key_file)),
     )
+
+
+def _parse_notify(section: _Reader) -> NotifySettings:
+    """The channels beyond the outbox. Passwords and tokens are never in the file: it names the
+    environment variables that hold them."""
+    texts = ("smtp_host", "smtp_user", "smtp_password_env", "smtp_from", "sms_url", "sms_token_env",
+             "sms_token_header", "sms_token_scheme")
+    seconds = ("smtp_timeout", "sms_timeout")
+    section.check_keys((*texts, *seconds, "smtp_port", "smtp_starttls", "smtp_cafile", "sms_body", "retry_backoff"))
+    values: dict[str, Any] = {key: section.get(key, str, None) for key in texts if key in section.data}
+    values.update({key: section.get(key, float, None) for key in seconds if key in section.data})
+    if "smtp_port" in section.data:
+        values["smtp_port"] = section.get("smtp_port", int, None)
+    if "smtp_starttls" in section.data:
+        if not isinstance(section.data["smtp_starttls"], bool):
+            raise section.fail("smtp_starttls", f"must be true or false, got {section.data['smtp_starttls']!r}")
+        values["smtp_starttls"] = section.data["smtp_starttls"]
+    if "smtp_cafile" in section.data:
+        values["smtp_cafile"] = section.path_value("smtp_cafile", Path())
+    if "sms_body" in section.data:
+        if not isinstance(section.data["sms_body"], dict):
+            raise section.fail("sms_body", 'must be a table, e.g. sms_body = { to = "{to}", text = "{text}" }')
+        values["sms_body"] = section.data["sms_body"]
+    if "retry_backoff" in section.data:
+        backoff = section.data["retry_backoff"]
+        if not isinstance(backoff, list) or not all(isinstance(s, int | float) and not isinstance(s, bool)
+                                                     for s in backoff):
+            raise section.fail("retry_backoff", f"must be a list of seconds, e.g. [60, 300, 1800]; got {backoff!r}")
+        values["retry_backoff"] = tuple(float(s) for s in backoff)
+    try:
+        return NotifySettings(**values)
+    except ValueError as exc:
+        key = next((key for key in values if str(exc).startswith(key)), None)
+        raise section.fail(key, str(exc)) from None
 
 
 def _parse_printer(section: _Reader, profile: str) -> PrinterSettings:

@@ -15,7 +15,7 @@ from agent.commands.contacts import KEY_ENV_VAR
 from agent.contacts import ContactKeyError, ContactStore
 from agent.journal import Journal, JournalError
 from agent.keys import KeyFileError, load_key
-from agent.notify import Notifier, NotifyError, NotifySettings, SendResult
+from agent.notify import Notifier, NotifyError, SendResult
 from agent.notify.sender import BY_HAND_CHANNELS, MISSED_OUTCOMES, REACHED_OUTCOMES, REFUSALS, SEND_CHANNELS
 
 STATES = ("drafted", "sent", "failed", "refused")
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace, settings) -> int:
             key = load_key(settings.contacts.key_file, KEY_ENV_VAR)
             contacts = ContactStore(journal, key, default_region=settings.contacts.default_region)
             # Until the config file has a [notify] section, the settings carry none: outbox only.
-            notify = getattr(settings, "notify", None) or NotifySettings()
+            notify = settings.notify
             notifier = Notifier(journal, journal.clock, contacts, notify)
             return _COMMANDS[args.outbox_command](notifier, args)
     except (JournalError, KeyFileError, ContactKeyError, NotifyError) as exc:

@@ -35,6 +35,12 @@ def test_a_named_file_that_is_missing_is_an_error(tmp_path):
     ('[cases]\n\nholidays = ["2026-02-30"]\n', r"recoup.toml:3: cases.holidays: '2026-02-30' is not a date"),
     ('[cases]\ntimezone = "Mars/Olympus"\n', r"recoup.toml:2: cases.timezone: "),
     ('[cases]\nquiet = "21-9"\n', r"recoup.toml:2: cases.quiet: unknown key"),
+    ('[notify]\nsmtp_host = "mail.example"\n', r"recoup.toml: \[notify\]: email needs both smtp_host and smtp_from"),
+    ('[notify]\nsmtp_port = 70000\n', r"recoup.toml:2: notify.smtp_port: smtp_port must be 1..65535"),
+    ('[notify]\nsmtp_starttls = "yes"\n', r"recoup.toml:2: notify.smtp_starttls: must be true or false"),
+    ('[notify]\nsms_url = "ftp://gw"\n', r"recoup.toml:2: notify.sms_url: sms_url must be an http"),
+    ('[notify]\nretry_backoff = "1m"\n', r"recoup.toml:2: notify.retry_backoff: must be a list of seconds"),
+    ('[notify]\nsmtp_password = "hunter2"\n', r"recoup.toml:2: notify.smtp_password: unknown key"),
     ('profile = "real"\n[reader]\nurl = "COM3"\n[host]\nurl = "tcp://h:1"\n', r"profile 'real' needs printer.url"),
 ])
 def test_printer_and_store_errors_name_the_line_and_the_key(tmp_path, text, message):
