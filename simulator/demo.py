@@ -10,9 +10,11 @@ says what was done, what the cashier was shown, and what the acquirer's ledger h
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -22,6 +24,7 @@ from agent.counter import Counter
 from agent.host import HostService
 from agent.journal import Journal
 from agent.keys import load_or_create_key
+from agent.notify import Notifier, NotifySettings
 from agent.printer import PrinterService, jobs_on_record
 from agent.reader import CardReaderService
 from domain.card import CardHasher
@@ -131,6 +134,7 @@ class Demo:
                 await self.declined_sale(reader)
                 await self.network_drop(reader)
                 await self.paper_end(reader)
+                await self.wrong_card(reader)
             finally:
                 self.counter.stop()
                 await task
@@ -230,6 +234,50 @@ class Demo:
                    "one torn copy, then one whole copy marked 重打印 / DUPLICATE")
         self.check(self.counter.flow_of(sale) is None, "the printer_fault flow is done")
 
+    async def wrong_card(self, reader: VirtualReader) -> None:
+        print("\n5. The wrong card was charged (刷错卡): void, the right card, and an e-mail", file=self.out)
+        sale = self.counter.start_sale(Money.parse("45.00"))
+        self.say("cashier", "amount 45.00")
+        reader.present("amex")
+        if not await self.until(lambda: self.printed(sale), "approved on the amex card, receipt printed"):
+            return
+        self.ledger("amex")
+        self.say("customer", "“That was my company card — please charge my own card.”")
+        flow_id = self.counter.report_wrong_card(sale)
+        self.say("cashier", "marks the sale 'wrong card', checks time, amount and card with the customer, F9")
+        self.counter.act(flow_id, "confirm_wrong_card")
+        if not await self.until(lambda: self.shown.get(flow_id) == "wrong_card.cancelled_void", "voided"):
+            return
+        self.check(self.ledger("amex") == 0, "voided in the open batch: the amex card holds nothing")
+        self.say("cashier", "F1: the customer presents the right card")
+        self.counter.act(flow_id, "another_card")
+        right = f"{sale}-right"
+        reader.present("mastercard")
+        if not await self.until(lambda: self.printed(right), "the right card approved, receipt printed"):
+            return
+        self.check(self.ledger("mastercard") == 4500, "the right card charged 45.00 once")
+        contact_id = self.contacts.record(consent=True, name="李雷", email="li.lei@example.com", channel="email",
+                                          case_id=flow_id)
+        self.say("agent", "contact saved encrypted, e-mail preferred, consent recorded")
+        self.counter.act(flow_id, "contact_saved", contact_id=contact_id)
+        inbox: list[Any] = []
+        with _smtp_server(inbox) as port:
+            notifier = Notifier(self.journal, self.clock, self.contacts,
+                                NotifySettings(smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False,
+                                               smtp_from="store@demo.example"))
+            [draft] = [row for row in notifier.drafts() if row.case_id == flow_id]
+            preview = notifier.preview(draft.draft_id)
+            self.say("outbox", f"to {preview.to} by {preview.channel}: {preview.subject}")
+            result = await asyncio.to_thread(notifier.send, draft.draft_id)
+        self.say("smtp", f"the local SMTP server received {len(inbox)} message(s)")
+        for line in (inbox[0].splitlines() if inbox else []):
+            if line.strip():
+                print(f"  {'':<10}  | {line}", file=self.out)
+        resolved = self.journal.query("SELECT COUNT(*) FROM events WHERE kind = 'case_resolved' AND stream = ?",
+                                      (sale,))[0][0]
+        self.check(result.state == "sent" and len(inbox) == 1 and "45.00" in inbox[0] and resolved == 1,
+                   "the customer is told by e-mail what was voided, and the case is resolved")
+
     def receipts(self, sale: str) -> list[Any]:
         return list(self.journal.events(kind="receipt_to_print", stream=sale))
 
@@ -243,3 +291,35 @@ async def run_demo(data_dir: Path, fmt: str = "framed", out: TextIO = sys.stdout
     where = "a temporary folder (--data-dir keeps it)" if temporary else str(data_dir / "journal.sqlite")
     print(f"journal: {where}", file=out)
     return code
+
+
+class _Inbox:
+    """A local SMTP server's handler: keeps the text of each message it is given."""
+
+    def __init__(self, messages: list[str]) -> None:
+        self.messages = messages
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        from email import message_from_bytes
+        from email.policy import default
+
+        message = message_from_bytes(envelope.content, policy=default)
+        body = message.get_body(preferencelist=("plain",))
+        self.messages.append(f"Subject: {message['subject']}\n\n{body.get_content() if body else ''}")
+        return "250 OK"
+
+
+@contextlib.contextmanager
+def _smtp_server(messages: list[str]) -> Iterator[int]:
+    """A real SMTP server on loopback for the demo's e-mail, as a store's mail relay would be."""
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(_Inbox(messages), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()
