@@ -17,6 +17,11 @@ from agent.config import ContactSettings, JournalSettings, Settings
 from agent.contacts import ContactStore
 from agent.evidence import build_evidence
 from agent.journal import Journal
+from domain.card import MaskedPan
+from domain.clock import VirtualClock
+from domain.effects import OpenCase
+from domain.events import record
+from domain.money import Money
 from simulator.cardreader.wallet import WALLET
 from simulator.printer.picture import find_fonts
 from tests.agent.rig import run
@@ -138,6 +143,22 @@ def test_with_the_flag_the_contact_details_are_included_in_clear(recorded, journ
     assert manifest["contact_details_included"] is True
     assert "contact.json" in {entry["name"] for entry in manifest["files"]}
     assert "ARE included" in files["README.txt"].decode()
+
+
+def test_with_the_flag_a_declined_contact_is_said_so_and_no_receipts_are_said_so_too(tmp_path):
+    with Journal.open(tmp_path / "j.sqlite", clock=VirtualClock(BUILT)) as journal:
+        contacts = ContactStore(journal, KEY)
+        declined = contacts.record_declined("declined-1")
+        effect = OpenCase("declined-1", "declined", ("sale-1",), Money.parse("12.51"),
+                          MaskedPan.parse("622202******0007"), declined)
+        journal.append("case_opened", record(effect)[1], stream="sale-1")
+        files = members(build_evidence(journal, "declined-1", tmp_path / "case.zip", contacts=contacts,
+                                       include_contact=True))
+    assert json.loads(files["contact.json"]) == {"contact_id": declined, "status": "declined", "consent": False,
+                                                 "recorded_at": "2026-01-06T09:30:00+00:00"}
+    assert json.loads(files["manifest.json"])["contact_details_included"] is False
+    readme = files["README.txt"].decode()
+    assert "contact.json says why there are none" in readme and "no receipts" in readme
 
 
 def test_the_flag_without_a_contact_store_is_refused_before_anything_is_written(recorded, journal, tmp_path):
