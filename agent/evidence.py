@@ -4,7 +4,8 @@ holding what recoup knows about the case and can show about it, and nothing it m
 Everything in it comes from the journal, which is card-safe by construction (masked PAN only), so the
 package is too. Contact details are the one exception a manager may choose: they go in, in clear, only
 when asked for explicitly; otherwise the case names its contact by id and the package holds nothing
-personal. The manifest's hashes let whoever receives the zip show that no file changed since.
+personal. The manifest's hashes identify each file, so one forwarded on its own can be matched to the
+package (they show damage, not tampering: whoever can edit a file can edit the manifest too).
 """
 
 from __future__ import annotations
