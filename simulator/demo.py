@@ -212,6 +212,9 @@ class Demo:
 
     async def paper_end(self, reader: VirtualReader) -> None:
         print("\n4. The paper runs out in the middle of a receipt", file=self.out)
+        # the contact slip of step 3 may still be printing: the roll runs out on the next receipt, not on it
+        await self.until(lambda: not any(job.open for job in jobs_on_record(self.journal).values()),
+                         "earlier receipts and slips printed")
         self.printer.fail_after(PAPER_END_AFTER, PrinterCondition.PAPER_END)
         self.say("printer", f"fault: the roll runs out {PAPER_END_AFTER} bytes into the next job")
         before = len(self.printer.receipts)
