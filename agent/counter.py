@@ -144,13 +144,21 @@ class Counter:
 
     def _approved_sale(self, sale_id: str) -> SaleFacts:
         """An approved sale's facts, from its receipt: the one record that says it was approved."""
+        document = self._approved_receipt(sale_id)
+        if document is None:
+            raise ValueError(f"sale {sale_id} has no approved receipt on record: there is no charge to take back")
+        return SaleFacts(sale_id, Money.from_json(document["amount"]), MaskedPan.parse(document["masked"]),
+                         stan=Stan.parse(document["stan"]), sent_at=datetime.fromisoformat(document["time"]),
+                         response_code="00")
+
+    def _approved_receipt(self, sale_id: str, stan: Stan | None = None) -> dict[str, Any] | None:
+        """The receipt document of the sale's approved authorization (of STAN `stan`, if given)."""
         for event in self.journal.events(kind=TO_PRINT, stream=sale_id):
             document = event.payload["document"]
-            if document.get("type") == "sale" and document.get("status") == "approved":
-                return SaleFacts(sale_id, Money.from_json(document["amount"]), MaskedPan.parse(document["masked"]),
-                                 stan=Stan.parse(document["stan"]), sent_at=datetime.fromisoformat(document["time"]),
-                                 response_code="00")
-        raise ValueError(f"sale {sale_id} has no approved receipt on record: there is no charge to take back")
+            if document.get("type") == "sale" and document.get("status") == "approved" \
+                    and (stan is None or document.get("stan") == str(stan)):
+                return document
+        return None
 
     def act(self, flow_id: str, action: str, **data: Any) -> None:
         """A cashier's choice on the screen of one flow (another card, customer leaves, contact saved…)."""
@@ -395,29 +403,29 @@ class Counter:
             self._feed(RequestSent(effect.sale_id, Stan.parse(sent["11"]), at), flow.flow_id)
 
     def _original(self, sale_id: str, stan: Stan) -> tuple[dict[str, str], HostResponse]:
-        request = self.journal.query(
-            "SELECT payload FROM events WHERE +kind = 'host_request' AND stream = ? "
-            "AND json_extract(payload, '$.request.\"11\"') = ? ORDER BY seq LIMIT 1", (sale_id, str(stan)))
-        if not request:
+        request = self._request_on_record(sale_id, stan)
+        if request is None:
             raise ValueError(f"no request with STAN {stan} on record for sale {sale_id}")
-        for event in self.journal.events(kind=TO_PRINT, stream=sale_id):
-            document = event.payload["document"]
-            if document.get("type") == "sale" and document.get("stan") == str(stan):
-                approval = HostResponse(stan, "00", Rrn(document["rrn"]) if document.get("rrn") else None,
-                                        document.get("auth_code"))
-                return json.loads(request[0][0])["request"], approval
-        raise ValueError(f"no approval of STAN {stan} on record for sale {sale_id}")
+        document = self._approved_receipt(sale_id, stan)
+        if document is None:
+            raise ValueError(f"no approval of STAN {stan} on record for sale {sale_id}")
+        rrn = Rrn(document["rrn"]) if document.get("rrn") else None
+        return request, HostResponse(stan, "00", rrn, document.get("auth_code"))
 
-    def _queue_reversal(self, sale_id: str, stan: Stan, amount: Money) -> None:
+    def _request_on_record(self, sale_id: str, stan: Stan) -> dict[str, str] | None:
+        """The request with this STAN the journal holds for a sale (journal-safe: masked card only)."""
         rows = self.journal.query(
             "SELECT payload FROM events WHERE +kind = 'host_request' AND stream = ? "
             "AND json_extract(payload, '$.request.\"11\"') = ? ORDER BY seq DESC LIMIT 1", (sale_id, str(stan)))
-        if not rows:
+        return json.loads(rows[0][0])["request"] if rows else None
+
+    def _queue_reversal(self, sale_id: str, stan: Stan, amount: Money) -> None:
+        original = self._request_on_record(sale_id, stan)
+        if original is None:
             # Nothing on record means nothing left the terminal (write before the wire).
             self.journal.append("reversal_not_needed", {"sale_id": sale_id, "stan": str(stan),
                                                         "reason": "no request on record"}, stream=sale_id)
             return
-        original = json.loads(rows[0][0])["request"]
         if self.host is not None:
             self.host.queue_reversal(sale_id, original, amount)
         else:

@@ -194,7 +194,7 @@ class PrinterService:
         expired = self._waiting = threading.Event()
         timer = self._clock.call_later(self._settings.status_timeout, expired.set)
         try:
-            return await asyncio.to_thread(_read_status, port, expired)
+            return await asyncio.to_thread(read_status, port, expired)
         except RemoteProtocolError as exc:
             self._journal.append("printer_status_garbled", {"error": str(exc)})
             return frozenset({C.NO_REPLY})
@@ -203,7 +203,8 @@ class PrinterService:
             self._waiting = None
 
 
-def _read_status(port: PrinterPort, expired: threading.Event) -> frozenset[PrinterCondition]:
+def read_status(port: PrinterPort, expired: threading.Event) -> frozenset[PrinterCondition]:
+    """One round of DLE EOT 1, 2, 4 on an open port, given up as unknown once `expired` is set."""
     check = StatusCheck()
     while not check.done:
         if check.awaiting is None:

@@ -38,11 +38,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from agent.printer import read_status
 from bench.stats import summary
 from drivers.printer.port import PrinterPort, open_port
 from drivers.printer.receipt import Store, receipt_from_document
 from drivers.printer.render import render
-from drivers.printer.status import OK, StatusCheck
+from drivers.printer.status import OK
 from simulator.printer.device import PrintedReceipt, VirtualPrinter
 from simulator.printer.interpreter import Interpreter
 from simulator.printer.server import PtyPrinterPort, TcpPrinterPort
@@ -54,7 +55,6 @@ BAUD = 115200
 BITS_PER_BYTE = 10  # start + 8 data + stop
 COLUMNS = 48
 STATUS_WIRE_BYTES = 2 * 3 * (3 + 1)  # two rounds of three queries, each DLE EOT n out and one byte back, in turn
-POLL = 0.02  # as agent.printer: seconds a read waits before the deadline is looked at again
 STATUS_TIMEOUT = 2.0  # agent.config.PrinterSettings.status_timeout
 WAIT = 10.0
 
@@ -137,15 +137,19 @@ class PrinterRig:
         self.recorded: queue.Queue[tuple[float, float, PrintedReceipt]] = queue.Queue()
         self._busy = 0.0  # seconds spent in printer.receive since mark()
         self._receiving_since: float | None = None
+        self._idle = threading.Event()  # set while no call to printer.receive is under way
+        self._idle.set()
         receive = self.printer.receive
 
         def timed_receive(data: bytes) -> bytes:
+            self._idle.clear()
             self._receiving_since = time.perf_counter()
             try:
                 return receive(data)
             finally:
                 self._busy += time.perf_counter() - self._receiving_since
                 self._receiving_since = None
+                self._idle.set()
 
         self.printer.receive = timed_receive  # type: ignore[method-assign]
         self.loop = asyncio.new_event_loop()
@@ -159,8 +163,7 @@ class PrinterRig:
 
     def mark(self) -> None:
         """Start counting the printer's busy time afresh, once the call that cut the last receipt has returned."""
-        while self._receiving_since is not None:
-            time.sleep(0)
+        self._idle.wait(WAIT)
         self._busy = 0.0
 
     def _run(self, coro: Any) -> Any:
@@ -194,21 +197,15 @@ class PrinterRig:
 
 
 def status_round(port: PrinterPort) -> frozenset:
-    """One round of DLE EOT 1, 2, 4, the loop of agent.printer._read_status with its deadline on the
-    wall clock instead of the agent's timer."""
-    check = StatusCheck()
-    deadline = time.perf_counter() + STATUS_TIMEOUT
-    while not check.done:
-        if check.awaiting is None:
-            request = check.next_request()
-            assert request is not None
-            port.write(request)
-        data = port.read(POLL)
-        if data:
-            check.receive_data(data)
-        elif time.perf_counter() > deadline:
-            check.no_reply()
-    return check.result()
+    """One round of DLE EOT 1, 2, 4 as the agent reads it, its deadline a wall-clock timer here instead
+    of a timer on the agent's clock."""
+    expired = threading.Event()
+    deadline = threading.Timer(STATUS_TIMEOUT, expired.set)
+    deadline.start()
+    try:
+        return read_status(port, expired)
+    finally:
+        deadline.cancel()
 
 
 def send_receipts(rig: PrinterRig, url: str, receipts: int, warmup: int, with_status: bool) -> dict[str, list]:

@@ -11,7 +11,7 @@ import pytest
 from agent.commands import outbox
 from agent.commands.contacts import KEY_ENV_VAR
 from agent.notify import NotifySettings
-from tests.agent.test_notify_sender import E164, EMAIL, KEY, PHONE, Desk, down
+from tests.agent.desk import E164, EMAIL, KEY, PHONE, Desk, down
 
 
 def run(settings, *argv: str) -> int:

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from agent.notify import FAILED, SENT, NotifySettings
-from tests.agent.test_notify_sender import ATTEMPT_KEYS, EMAIL, PHONE, Desk, free_port
+from tests.agent.desk import ATTEMPT_KEYS, EMAIL, PHONE, Desk, free_port
 
 USER, PASSWORD, PASSWORD_ENV = "shop", "pa55-w0rd!", "TEST_SMTP_PASSWORD"
 
@@ -96,13 +96,6 @@ def tls_options(certificate):
     context.load_cert_chain(*certificate)
     return {"tls_context": context, "require_starttls": True, "auth_required": True, "auth_require_tls": True}
 
-
-@pytest.fixture
-def desk(tmp_path):
-    desk = Desk(tmp_path / "journal.sqlite")
-    yield desk
-    with contextlib.suppress(Exception):
-        desk.journal.close()
 
 
 def relay(port: int, **settings) -> NotifySettings:

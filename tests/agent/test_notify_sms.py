@@ -10,11 +10,9 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
-
 from agent.notify import FAILED, SENT, NotifySettings
 from agent.notify.sms import fill
-from tests.agent.test_notify_sender import E164, PHONE, Desk, free_port
+from tests.agent.desk import E164, PHONE, Desk, free_port
 
 TOKEN_ENV = "TEST_SMS_TOKEN"
 
@@ -69,13 +67,6 @@ def gateway(**options) -> Iterator[Gateway]:
         server.server_close()
         thread.join()
 
-
-@pytest.fixture
-def desk(tmp_path):
-    desk = Desk(tmp_path / "journal.sqlite")
-    yield desk
-    with contextlib.suppress(Exception):
-        desk.journal.close()
 
 
 def texted(desk: Desk) -> int:
