@@ -133,8 +133,10 @@ class PrinterService:
     # -- one attempt -----------------------------------------------------------------------------------
 
     async def _print(self, job: Job) -> None:
+        duplicate = job.duplicate
         try:
             receipt = receipt_from_document(job.document, self._store, tz=datetime.now().astimezone().tzinfo)
+            data = render(receipt, columns=self._settings.columns, duplicate=duplicate, copies=self._settings.copies)
         except ValueError as exc:  # our own flows wrote it: a bug, kept on record with the job still open
             self._journal.append("print_refused", {"receipt_id": job.receipt_id, "error": str(exc)},
                                  stream=job.stream)
@@ -151,9 +153,6 @@ class PrinterService:
                 if not printable(before):
                     self._hold(job, before, sent=False)
                     return
-            duplicate = job.duplicate
-            data = render(receipt, columns=self._settings.columns, duplicate=duplicate,
-                          copies=self._settings.copies)
             self._journal.append(SENT, {"receipt_id": job.receipt_id, "attempt": job.attempts + 1,
                                         "duplicate": duplicate, "bytes": len(data)}, stream=job.stream)
             job.attempts += 1

@@ -258,3 +258,19 @@ def test_a_customer_who_leaves_with_the_outcome_unknown_keeps_a_contact_slip(tmp
         rig.audit()
 
     run(tmp_path, scenario, **options())
+
+
+def test_a_document_the_printer_cannot_render_is_refused_on_record_and_the_next_receipt_still_prints(tmp_path):
+    async def scenario(rig):
+        bad = {"type": "sale", "status": "approved", "sale_id": "s-bad", "amount": {"minor": 100, "currency": "CNY"},
+               "masked": "411111******1111", "stan": "000001", "time": "2026-01-05T10:00:00"}  # no UTC offset
+        rig.journal.append("receipt_to_print", {"receipt_id": "s-bad-1", "document": bad, "duplicate": False},
+                           stream="s-bad")
+        rig.printing.submit("s-bad-1", "s-bad")
+        sale = await approved_sale(rig)
+        await rig.until(lambda: job(rig, sale).state == "receipt_printed", jump=True)
+        [refused] = rig.events("print_refused", "s-bad")
+        assert "time" in refused.payload["error"]
+        assert len(paper(rig)) == 1 and jobs_on_record(rig.journal, "s-bad")["s-bad-1"].open
+
+    run(tmp_path, scenario, **options())
