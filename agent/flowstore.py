@@ -13,7 +13,7 @@ FLOW_SAVED = "flow_saved"
 # declined sale whose customer left is followed up as a case, not by a flow.
 FINISHED = frozenset({"APPROVED", "CANCELLED", "HANDED_OVER", "HANDED_BACK", "RESOLVED", "PAID_OTHERWISE",
                       "CARD_RESUMED", "CASE_OPENED", "PRINTED", "E_RECEIPT", "NO_RECEIPT",
-                      "DONE", "NOT_WRONG"})
+                      "DONE", "NOT_WRONG", "PAID_AFTER_ALL"})
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,16 @@ class CancelCharge:
 
 
 @dataclass(frozen=True)
+class InquireCharge:
+    """Ask the acquirer whether a sale's charge stands (0600 transaction status inquiry). It moves no money,
+    but like every request it is journaled before the wire; the agent answers `RequestSent` (the
+    inquiry's own STAN) or `LinkDown`, and the acquirer's answer comes as a `HostResponse` with that STAN."""
+
+    sale_id: str
+    stan: Stan  # the sale's
+
+
+@dataclass(frozen=True)
 class RetryPrint:
     """Print a held receipt again, now the cashier has fixed the printer. The agent marks the copy
     DUPLICATE when an earlier attempt may have put paper out, so the flow need not know whether one did."""
@@ -88,6 +98,7 @@ class ResolveCase:
 
     case_id: str
     resolution: str
+    note: str | None = None  # what the manager reads beside the resolution
 
 
 @dataclass(frozen=True)
@@ -123,6 +134,7 @@ class SaleFacts:
     stan: Stan | None = None
     sent_at: datetime | None = None  # transaction time of the authorization request
     response_code: str | None = None  # the host's answer, when there was one
+    settles: str | None = None  # the case this sale pays for (an unpaid receipt), carried to every retry
 
 
 class HandOverReason(enum.Enum):
@@ -133,6 +145,7 @@ class HandOverReason(enum.Enum):
     RETRY = "retry"  # after a definitive "not charged", the same card is tried again
     WRONG_CARD = "wrong_card"  # the cashier reports an approved sale charged to the wrong card
     RIGHT_CARD = "right_card"  # the wrong card's charge was taken back: charge the right one, as a new sale
+    PAY_UNPAID = "pay_unpaid"  # a receipt went unpaid: the customer pays by card, as a new sale settling the case
 
 
 @dataclass(frozen=True)

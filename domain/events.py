@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.card import Card, MaskedPan
+from domain.effects import SaleFacts
 from domain.ids import Rrn, Stan
 from domain.money import Money
 
@@ -163,6 +164,22 @@ class ReversalFailed:
     sale_id: str
     stan: Stan
     reason: str
+
+
+# What the journal says of a sale whose receipt is reported unpaid, before the acquirer is asked.
+ON_RECORD = ("approved", "contradicted", "reversed", "declined", "unanswered", "not_sent")
+
+
+@dataclass(frozen=True)
+class ReceiptUnpaidReported:
+    """A receipt exists for a sale that may not be paid: the cashier says so, or the agent saw the acquirer
+    refuse or reverse an approval that a receipt was printed for. `on_record` (one of ON_RECORD) is what
+    the journal says of the charge; the acquirer is asked before anyone asks the customer to pay."""
+
+    sale: SaleFacts
+    receipt_id: str  # the receipt the customer holds: ours, or the till's number
+    on_record: str
+    reported_by: str  # "cashier" or "agent"
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,12 @@ from flows.base import Flow, FlowStateError
 from flows.declined import DeclinedFlow
 from flows.network_drop import NetworkDropFlow
 from flows.printer_fault import PrinterFaultFlow
+from flows.receipt_unpaid import ReceiptUnpaidFlow
 from flows.sale import SaleFlow
 from flows.wrong_card import WrongCardFlow
 
 FLOWS: dict[str, type[Flow]] = {flow.name: flow for flow in (SaleFlow, NetworkDropFlow, DeclinedFlow, PrinterFaultFlow,
-                                                               WrongCardFlow)}
+                                                               WrongCardFlow, ReceiptUnpaidFlow)}
 
 
 def resume(data: dict[str, Any]) -> Flow:
@@ -31,5 +32,5 @@ def resume(data: dict[str, Any]) -> Flow:
     return flow.from_json(data)
 
 
-__all__ = ["FLOWS", "DeclinedFlow", "Flow", "FlowStateError", "NetworkDropFlow", "PrinterFaultFlow", "SaleFlow",
-           "WrongCardFlow", "resume"]
+__all__ = ["FLOWS", "DeclinedFlow", "Flow", "FlowStateError", "NetworkDropFlow", "PrinterFaultFlow",
+           "ReceiptUnpaidFlow", "SaleFlow", "WrongCardFlow", "resume"]

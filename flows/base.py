@@ -70,6 +70,7 @@ def facts_to_json(sale: SaleFacts) -> dict[str, Any]:
         "stan": None if sale.stan is None else str(sale.stan),
         "sent_at": None if sale.sent_at is None else sale.sent_at.isoformat(),
         "response_code": sale.response_code,
+        "settles": sale.settles,
     }
 
 
@@ -87,6 +88,7 @@ def facts_from_json(data: dict[str, Any]) -> SaleFacts:
         stan=_optional(data["stan"], Stan.parse),
         sent_at=_optional(data["sent_at"], datetime.fromisoformat),
         response_code=data["response_code"],
+        settles=data.get("settles"),  # saved before sales could pay for a case
     )
 
 

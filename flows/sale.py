@@ -21,7 +21,9 @@ from domain.effects import (
     CancelTimer,
     HandOver,
     HandOverReason,
+    Notify,
     Print,
+    ResolveCase,
     SaleFacts,
     SendAuthorization,
     ShowPrompt,
@@ -136,8 +138,8 @@ class SaleFlow(Flow):
         self.ctx.sale = SaleFacts(event.sale_id, event.amount)
 
     def _take_over(self, event: HandOver) -> None:
-        """Another card, or the same one again: only the sale's id and amount carry over."""
-        self.ctx.sale = SaleFacts(event.sale.sale_id, event.sale.amount)
+        """Another card, or the same one again: only the sale's id, amount and the case it pays carry over."""
+        self.ctx.sale = SaleFacts(event.sale.sale_id, event.sale.amount, settles=event.sale.settles)
 
     def _authorize(self, event: CardRead) -> None:
         card = event.card
@@ -176,6 +178,9 @@ class SaleFlow(Flow):
             "time": sale.sent_at.isoformat(),
         }
         self.emit(Print(f"{sale.sale_id}-{sale.stan}", document))
+        if sale.settles is not None:  # this sale pays an unpaid receipt: its case is settled
+            self.emit(ResolveCase(sale.settles, "paid_by_card", f"paid by card: sale {sale.sale_id}, STAN {sale.stan}"),
+                      Notify(sale.settles, "receipt_unpaid.paid_later"))
 
     def _declined(self, event: HostResponse) -> None:
         self.ctx.sale = dataclasses.replace(self.sale, response_code=event.response_code)

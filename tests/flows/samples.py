@@ -23,6 +23,7 @@ from domain.events import (
     ReadError,
     ReaderStatus,
     ReceiptPrinted,
+    ReceiptUnpaidReported,
     RequestSent,
     ReversalAcknowledged,
     ReversalFailed,
@@ -45,7 +46,8 @@ CODES = ("51", "54", "14", "05", "91", "96", "30", "12")
 SENT = SaleFacts(SALE_ID, AMOUNT, MaskedPan.of(CARD.pan), CARD.expiry, CARD_HASH, STAN, T0)
 ACTION_DATA: dict[str, dict[str, Any]] = {"other_payment": {"method": "cash"}, "contact_saved": {"contact_id": "C1"}}
 ACTION_NAMES = ("cancel", "another_card", "retry_card", "other_payment", "customer_leaves", "contact_saved",
-                "contact_declined", "printer_fixed", "receipt_ok", "confirm_wrong_card", "not_wrong_card")
+                "contact_declined", "printer_fixed", "receipt_ok", "confirm_wrong_card", "not_wrong_card",
+                "check_again")
 
 
 def action(name: str) -> CashierAction:
@@ -70,6 +72,11 @@ PRINTER_FAULTS = tuple(  # a receipt job held: before it printed, and after it m
     for conditions in ({PrinterCondition.PAPER_END, PrinterCondition.OFFLINE}, {PrinterCondition.COVER_OPEN},
                        {PrinterCondition.OFFLINE}, {PrinterCondition.ERROR}, {PrinterCondition.NO_REPLY})
     for sent in (False, True))
+UNPAID_REPORTS = (  # a receipt reported unpaid: the journal's view, as the agent finds it
+    ReceiptUnpaidReported(SaleFacts(**{**vars(SENT), "response_code": "00"}), RECEIPT_ID, "approved", "cashier"),
+    ReceiptUnpaidReported(SaleFacts(**{**vars(SENT), "response_code": "00"}), RECEIPT_ID, "reversed", "agent"),
+    ReceiptUnpaidReported(SaleFacts(SALE_ID, AMOUNT), "till-0042", "not_sent", "cashier"),
+)
 IGNORABLE = (  # events no flow has any business with
     LineNoise("garbage", 3),
     ReaderStatus(DeviceState.OFFLINE, "unplugged"),
@@ -91,6 +98,7 @@ EVENTS: tuple[Any, ...] = (
     AmountEntered(SALE_ID, AMOUNT),
     HandOver("sale", HandOverReason.ANOTHER_CARD, SaleFacts(**{**vars(SENT), "response_code": "51"})),
     HandOver("sale", HandOverReason.RETRY, SENT),
+    HandOver("sale", HandOverReason.PAY_UNPAID, SaleFacts(f"{SALE_ID}-pay", AMOUNT, settles="receipt_unpaid-9")),
     NOTHING_CHARGED,
     NOTHING_SENT,
     OUTCOME_UNKNOWN,
@@ -106,6 +114,9 @@ EVENTS: tuple[Any, ...] = (
     ReversalFailed(SALE_ID, STAN, "no answer"),
     HandOver("wrong_card", HandOverReason.WRONG_CARD, SaleFacts(**{**vars(SENT), "response_code": "00"})),
     TimerFired(f"{FLOW_ID}.cancel_response"),
+    *UNPAID_REPORTS,
+    HostResponse(STAN, "25"),  # an inquiry's "no such charge"
+    TimerFired(f"{FLOW_ID}.inquiry_response"),
     *PRINTER_FAULTS,
     ReceiptPrinted(RECEIPT_ID, True),
     *(action(name) for name in ACTION_NAMES),
