@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from domain.money import DEFAULT_CURRENCY, Money, MoneyError
 from simulator.cardreader.wallet import WALLET
-from simulator.host.faults import Fault
+from simulator.host.faults import Fault, refusal_code
 from simulator.host.ledger import CardKey, card_key
 from simulator.host.rules import response_code
 
@@ -29,8 +29,10 @@ HELP = """commands (answers start with ok or error):
   fault garbage BYTES [raw|framed] [COUNT] [echo]   answer with random bytes (framed unless raw)
   fault duplicate [COUNT] [echo]      send the response twice
   fault late SECONDS [COUNT] [echo]   hold the response SECONDS, then send it
+  fault contradict [CODE] [COUNT] [echo]   answer, then take an approved sale back (reversed at the
+                                      bank) and answer the same request again with CODE (default 96)
   fault clear                         no fault
-      COUNT: N (the next N requests, default 1) or always (until cleared);
+      COUNT: N (the next N requests, default 1) or always (until cleared), after CODE if both are given;
       echo: echo tests (0800) count too, otherwise they pass untouched
   rule                                show the rules in force
   rule card CARD CODE | rule card CARD clear    answer CODE to every request with CARD
@@ -101,6 +103,17 @@ class _Words:
         except ValueError:
             raise self.wrong(expected) from None
 
+    def refusal(self, default: str) -> str:
+        """An optional refusal code before the fault's options. Any word that is not an option is taken
+        for the code, so "fault contradict 3" is blamed on its 3 instead of quietly meaning three times."""
+        if not self.more or self.words[self.index].lower() in ("always", "echo"):
+            return default
+        expected = "a refusal code, two digits other than 00 such as 96 (give it before a count)"
+        try:
+            return refusal_code(self.take(expected))
+        except ValueError:
+            raise self.wrong(expected) from None
+
     def end(self) -> None:
         if self.more:
             raise ControlError(f"word {self.index + 1} {self.words[self.index]!r}: unexpected, the command "
@@ -128,7 +141,8 @@ async def _fault(acquirer: VirtualAcquirer, words: _Words) -> str:
     if not words.more:
         current = acquirer.faults.current
         return f": {current.describe() if current else 'no fault'}"
-    kind = words.choice(("drop", "blackhole", "delay", "reset", "garbage", "duplicate", "late", "clear"))
+    kind = words.choice(("drop", "blackhole", "delay", "reset", "garbage", "duplicate", "late", "contradict",
+                         "clear"))
     if kind == "clear":
         words.end()
         acquirer.clear_faults()
@@ -139,6 +153,8 @@ async def _fault(acquirer: VirtualAcquirer, words: _Words) -> str:
         seconds = words.number("how many seconds to hold the response, such as 35", whole=False)
     elif kind == "garbage":
         size = words.number("how many bytes, a whole number from 1 such as 16", minimum=1)
+    elif kind == "contradict":
+        code = words.refusal("96")
     times, echoes, framed = _fault_options(words, kind)
     fault: Fault
     if kind == "drop":
@@ -153,6 +169,8 @@ async def _fault(acquirer: VirtualAcquirer, words: _Words) -> str:
         fault = acquirer.garbage(int(size), framed=framed, times=times, echoes=echoes)
     elif kind == "duplicate":
         fault = acquirer.duplicate_response(times, echoes=echoes)
+    elif kind == "contradict":
+        fault = acquirer.contradict(code, times, echoes=echoes)
     else:
         fault = acquirer.late_response(seconds, times, echoes=echoes)
     return f": {fault.describe()}"

@@ -2,6 +2,10 @@
 and the ledger changed on the way. The TCP server and its faults wrap this; tests of rules and
 ledger semantics can drive it directly.
 
+An inquiry (0600) only reads the ledger, and a contradiction (`take_back`, the `contradict` fault) is
+the one change the switch makes to a sale after answering it; both live here so that what they mean
+for the money can be tested without a socket.
+
 Responses are built from the request's own fields (the host echoes what identifies the exchange:
 MTI class, STAN, terminal) so that any ISO 8583 tool can talk to it. Card data (fields 2, 14, 35) is
 never echoed back.
@@ -21,6 +25,7 @@ from simulator.host import rules
 from simulator.host.ledger import APPROVED, CardKey, Entry, Kind, Ledger
 
 PROCESSING = {"000000": Kind.SALE, "020000": Kind.VOID, "200000": Kind.REFUND}
+INQUIRY = "330000"  # this project's processing code for a transaction status inquiry (0600)
 CURRENCIES = {numeric: alpha for alpha, numeric in NUMERIC.items()}
 # The request fields a response repeats. A whitelist, so card data and PIN blocks can never be echoed.
 ECHOED = ("3", "4", "7", "11", "12", "13", "22", "25", "37", "41", "42", "49", "70", "74", "76", "86", "88", "90")
@@ -62,7 +67,7 @@ class AcquirerCore:
         self.allowed_merchants = allowed_merchants
         self._handlers: dict[str, Callable[[Fields], Handled]] = {
             "0200": self._financial, "0400": self._reversal, "0401": self._reversal,
-            "0500": self._settlement, "0800": self._network,
+            "0500": self._settlement, "0600": self._inquiry, "0800": self._network,
         }
 
     def handle(self, request: Fields) -> Handled:
@@ -164,10 +169,7 @@ class AcquirerCore:
 
     def _reversal(self, request: Fields) -> Handled:
         _require(request, "90")
-        original = request["90"][4:10]
-        if not (len(original) == 6 and _digits(original)):
-            raise _Reject(rules.FORMAT_ERROR, f"field 90 {request['90']!r} has no original STAN at 5–10: "
-                                              f"format error")
+        original = f"{_original_stan(request['90']):06d}"
         repeat = " (repeat)" if request["t"] == "0401" else ""
         code = self.rules.take_next()
         if code is not None and code != APPROVED:
@@ -175,6 +177,41 @@ class AcquirerCore:
                            f"reversal{repeat} of STAN {original} refused {code} by override: not applied")
         outcome = self.ledger.reverse(request["41"], int(original), self.clock.now())
         return Handled(_reply(request, APPROVED), f"reversal{repeat} of STAN {original}: {outcome}")
+
+    def _inquiry(self, request: Fields) -> Handled:
+        """Does the sale named by field 90 still take money from the card? Read-only, and no override
+        answers it: the next-N rule is meant for money requests, and spending it on a question would
+        move the staged decline off the sale it was set for."""
+        if request.get("3") != INQUIRY:
+            raise _Reject(rules.FORMAT_ERROR, f"processing code {request.get('3')!r} is not {INQUIRY} "
+                                              f"(status inquiry): format error")
+        _require(request, "4", "49", "90")
+        original = _original_stan(request["90"])
+        entry = self.ledger.entry(request["41"], original)
+        stands, found = _inquired(entry, _money(request["4"], request["49"]))
+        note = f"inquiry of STAN {original:06d}: {found}"
+        if not stands or entry is None:
+            return Handled(_reply(request, rules.NO_SUCH_RECORD), note)
+        return Handled(_reply(request, APPROVED, {"37": entry.rrn, "38": entry.auth_code}), note)
+
+    def take_back(self, handled: Handled, code: str) -> Handled:
+        """The switch answers a request a second time, refusing it with `code` after the first answer.
+
+        If the first answer approved a purchase, the switch has taken the money back on its side: the
+        entry is reversed, so the ledger says what the bank now believes. Any other first answer stands
+        as it was; only the second message is sent. The refusal carries no authorization code."""
+        first = handled.response
+        if first is None:
+            return Handled(None, "nothing was answered: nothing to contradict")
+        second = {key: value for key, value in first.items() if key != "38"} | {"39": code}
+        approved_0200 = first["t"] == "0210" and first.get("39") == APPROVED
+        entry = self.ledger.entry(first["41"], first["11"]) if approved_0200 else None
+        if entry is None or entry.kind is not Kind.SALE:
+            return Handled(second, f"answered again with {code}; nothing taken back")
+        outcome = self.ledger.reverse(entry.terminal_id, entry.stan, self.clock.now(),
+                                      why=f"the switch took back its approval and refused with {code}")
+        return Handled(second, f"approval of STAN {entry.stan:06d} taken back ({outcome}), "
+                               f"answered again with {code}")
 
     def _network(self, request: Fields) -> Handled:
         if request.get("70") != ECHO_TEST:
@@ -197,6 +234,28 @@ class AcquirerCore:
         settled = self.ledger.settle(self.clock.now(), request["41"])
         return Handled(_reply(request, APPROVED),
                        f"settlement balanced ({totals.format(*host)}): {len(settled)} entries settled")
+
+
+def _inquired(entry: Entry | None, amount: Money) -> tuple[bool, str]:
+    """Whether the inquired sale still takes money from the card, and what was found, for the log. An
+    entry of another amount is not the sale asked about (a STAN reused after settlement): to say "paid"
+    on its strength would tell the cashier a customer paid who did not."""
+    if entry is None:
+        return False, "no such transaction"
+    if entry.kind is not Kind.SALE:
+        return False, f"a {entry.kind.value}, not a sale: no such transaction"
+    if entry.amount != amount:
+        return False, f"the sale with that STAN is of {entry.amount}, not {amount}: no such transaction"
+    stands = entry.charge > 0
+    return stands, f"{entry.status}, " + ("charge stands" if stands else "nothing charged")
+
+
+def _original_stan(data: str) -> int:
+    """The original STAN from field 90 (characters 5–10), as a reversal or an inquiry names it."""
+    original = data[4:10]
+    if not (len(original) == 6 and _digits(original)):
+        raise _Reject(rules.FORMAT_ERROR, f"field 90 {data!r} has no original STAN at 5–10: format error")
+    return int(original)
 
 
 def _reply(request: Fields, code: str, extra: Fields | None = None) -> Fields:

@@ -22,6 +22,8 @@ class FaultKind(enum.Enum):
     GARBAGE = "garbage"  # apply, answer with `size` random bytes instead of the response
     DUPLICATE = "duplicate"  # apply, send the response twice
     LATE = "late"  # apply, hold the response for `seconds` — past the terminal's timeout — then send it
+    # apply and answer; then the switch takes an approved sale back and answers again, refusing with `code`
+    CONTRADICT = "contradict"
 
     @property
     def applies_request(self) -> bool:
@@ -37,6 +39,7 @@ class Fault:
     seconds: float = 0.0  # DELAY, LATE
     size: int = 0  # GARBAGE: how many bytes
     framed: bool = True  # GARBAGE: behind a valid length header, or raw on the stream
+    code: str = "96"  # CONTRADICT: the refusal in the second answer
 
     def __post_init__(self) -> None:
         if self.times is not None and self.times < 1:
@@ -45,6 +48,7 @@ class Fault:
             raise ValueError(f"a delay cannot be negative, got {self.seconds} s")
         if self.kind is FaultKind.GARBAGE and not 1 <= self.size <= 65535:
             raise ValueError(f"garbage must be 1..65535 bytes, got {self.size}")
+        refusal_code(self.code)
 
     def describe(self) -> str:
         what = {
@@ -55,6 +59,7 @@ class Fault:
             FaultKind.GARBAGE: f"answer with {self.size} {'framed' if self.framed else 'raw'} garbage bytes",
             FaultKind.DUPLICATE: "send the response twice",
             FaultKind.LATE: f"hold the response for {self.seconds:g} s",
+            FaultKind.CONTRADICT: f"approve, then take it back and answer again with {self.code}",
         }[self.kind]
         count = "until cleared" if self.times is None else f"next {self.times} request(s)"
         return f"{what}, {count}" + (", echoes included" if self.echoes else "")
@@ -83,6 +88,13 @@ class FaultPlan:
             if fault.times == 0:
                 self.current = None
         return fault
+
+
+def refusal_code(text: str) -> str:
+    """The code of a contradicting answer: it takes an approval back, so it cannot be 00 itself."""
+    if not (len(text) == 2 and text.isascii() and text.isdigit()) or text == "00":
+        raise ValueError(f"a contradicting answer refuses: its code must be two digits other than 00, got {text!r}")
+    return text
 
 
 def garbage_bytes(size: int, randbytes: Callable[[int], bytes]) -> bytes:

@@ -170,10 +170,11 @@ class Ledger:
         action = {Kind.SALE: "authorized", Kind.VOID: "voided", Kind.REFUND: "refunded"}[entry.kind]
         self._note(entry.at, action if entry.approved else "declined", entry, entry.describe())
 
-    def reverse(self, terminal_id: str, stan: int, at: datetime) -> str:
+    def reverse(self, terminal_id: str, stan: int, at: datetime, *, why: str = "") -> str:
         """Release an authorization; returns what happened. Unknown, declined, already reversed or
         already settled originals are left alone: the terminal's reversal is acknowledged either way,
-        so its store-and-forward queue empties, and the ledger still tells the truth."""
+        so its store-and-forward queue empties, and the ledger still tells the truth. `why` goes into
+        the history when it was not the terminal that asked (the switch took an approval back)."""
         entry = self.entry(terminal_id, stan)
         if entry is None:
             outcome = "no such transaction: nothing to release"
@@ -189,7 +190,8 @@ class Ledger:
                 sale = self.by_rrn(entry.original_rrn)
                 assert sale is not None
                 sale.voided = False
-            self.history.append(LedgerEvent(at, "reversed", terminal_id, stan, entry.describe()))
+            detail = entry.describe() + (f" ({why})" if why else "")
+            self.history.append(LedgerEvent(at, "reversed", terminal_id, stan, detail))
             return "released"
         self.history.append(LedgerEvent(at, "reversal ignored", terminal_id, stan, outcome))
         return outcome

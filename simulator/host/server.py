@@ -145,6 +145,11 @@ class VirtualAcquirer:
     def late_response(self, after_s: float, times: int | None = 1, *, echoes: bool = False) -> Fault:
         return self._fault(Fault(FaultKind.LATE, times, echoes, seconds=after_s))
 
+    def contradict(self, code: str = "96", times: int | None = 1, *, echoes: bool = False) -> Fault:
+        """The receipt printed and then the sale was declined: an approved sale is answered, taken back
+        by the switch (reversed in the ledger) and answered again with `code`."""
+        return self._fault(Fault(FaultKind.CONTRADICT, times, echoes, code=code))
+
     def clear_faults(self) -> None:
         self.faults.clear()
         self._note("faults cleared")
@@ -257,6 +262,11 @@ class VirtualAcquirer:
             self._note(f"{peer} fault duplicate: response sent twice")
             self._send(connection, handled)
             self._send(connection, handled)
+        elif fault.kind is FaultKind.CONTRADICT:
+            self._send(connection, handled)
+            second = self.core.take_back(handled, fault.code)
+            self._note(f"{peer} fault contradict: {second.note}")
+            self._send(connection, second)
         else:
             self._note(f"{peer} fault {fault.kind.value}: response held for {fault.seconds:g} s")
             task = asyncio.get_running_loop().create_task(self._hold(connection, fault.seconds, handled, terminal))

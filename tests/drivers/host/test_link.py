@@ -185,6 +185,16 @@ def test_a_second_answer_is_a_duplicate():
                            DuplicateResponse("s", answer(request))]
 
 
+def test_a_second_answer_that_contradicts_the_first_is_a_duplicate_never_applied():
+    """The switch approves, takes it back and answers again refusing: the approval stays the Response;
+    the refusal is reported for the caller to act on (inquire), not applied over it."""
+    link = connected()
+    request = link.request(sale(), 0.0, tag="s")
+    refusal = answer(request, **{"39": "96", "38": None})
+    link.receive_data(wire(answer(request)) + wire(refusal), 1.0)
+    assert drain(link) == [Response("s", journal_safe(request), answer(request)), DuplicateResponse("s", refusal)]
+
+
 def run_until(link: HostLink, end: float, *, answer_echoes: bool = True) -> list:
     """Fire the link's timers up to `end`, the host answering each echo at once; return the events."""
     while (due := link.get_timer()) is not None and due <= end:

@@ -204,9 +204,10 @@ def test_the_journal_accepts_every_journal_safe_message(card, amount, mode, at, 
 
 
 def test_response_codes():
-    assert set(RESPONSE_CODES) == {"00", "05", "14", "30", "51", "54", "91", "94", "96"}
+    assert set(RESPONSE_CODES) == {"00", "05", "14", "25", "30", "51", "54", "91", "94", "96"}
     assert describe("00").approved and not any(describe(c).approved for c in RESPONSE_CODES if c != "00")
     assert describe("51").meaning == "insufficient funds"
+    assert describe("25").meaning == "no such record"  # what an inquiry answers for a sale not paid
     unknown = describe("Q7")
     assert (unknown.approved, unknown.meaning) == (False, "declined, unknown reason (code Q7)")
 

@@ -47,6 +47,13 @@ def reversal(original: dict, *, stan: int | None = None, repeat: bool = False) -
             "90": original["t"] + original["11"] + original["7"] + "0" * 22}
 
 
+def inquiry(original: dict, stan: int, **extra: str) -> dict:
+    """0600 status inquiry about `original`, named by field 90 as a reversal names it."""
+    return {"t": "0600", "3": "330000", "4": original["4"], "7": TRANSMITTED, "11": f"{stan:06d}",
+            "12": "100000", "13": "0105", "41": original["41"], "42": original["42"], "49": original["49"],
+            "90": original["t"] + original["11"] + original["7"] + "0" * 22} | extra
+
+
 def echo(stan: int, *, tid: str = TID) -> dict:
     return {"t": "0800", "7": TRANSMITTED, "11": f"{stan:06d}", "41": tid, "70": "301"}
 

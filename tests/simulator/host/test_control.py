@@ -30,6 +30,7 @@ def control(*lines, **options):
     ("fault duplicate 2", FaultKind.DUPLICATE, 2, False, 0),
     ("fault late 35", FaultKind.LATE, 1, False, 35),
     ("fault late 0.5 always", FaultKind.LATE, None, False, 0.5),
+    ("fault contradict", FaultKind.CONTRADICT, 1, False, 0),
 ])
 def test_fault_commands_set_the_fault(line, kind, times, echoes, seconds):
     (answer,), acquirer = control(line)
@@ -44,6 +45,21 @@ def test_garbage_takes_a_size_and_raw_or_framed_in_any_order():
     assert framed == "ok: answer with 4 framed garbage bytes, until cleared"
     fault = acquirer.faults.current
     assert (fault.size, fault.framed, fault.times) == (4, True, None)
+
+
+@pytest.mark.parametrize(("line", "code", "times", "echoes"), [
+    ("fault contradict", "96", 1, False),
+    ("fault contradict 05", "05", 1, False),
+    ("fault contradict 51 3", "51", 3, False),
+    ("fault contradict always", "96", None, False),
+    ("fault contradict echo 2", "96", 2, True),
+    ("Fault Contradict 91 always echo", "91", None, True),
+])
+def test_contradict_takes_an_optional_code_before_its_options(line, code, times, echoes):
+    (answer,), acquirer = control(line)
+    fault = acquirer.faults.current
+    assert (fault.kind, fault.code, fault.times, fault.echoes) == (FaultKind.CONTRADICT, code, times, echoes)
+    assert answer.startswith(f"ok: approve, then take it back and answer again with {code}, ")
 
 
 def test_fault_alone_shows_the_fault_and_clear_removes_it():
@@ -125,8 +141,8 @@ def test_ledger_and_settle_report_what_the_bank_holds(tmp_path):
 def test_help_lists_every_command():
     (answer,), _ = control("help")
     for command in ("fault drop", "fault blackhole", "fault delay", "fault reset", "fault garbage",
-                    "fault duplicate", "fault late", "fault clear", "rule card", "rule next", "rule expiry",
-                    "rule clear", "link down", "ledger", "settle", "settlement omit"):
+                    "fault duplicate", "fault late", "fault contradict", "fault clear", "rule card", "rule next",
+                    "rule expiry", "rule clear", "link down", "ledger", "settle", "settlement omit"):
         assert command in answer
 
 
@@ -134,7 +150,13 @@ def test_help_lists_every_command():
     ("", "error: empty command; 'help' lists the commands"),
     ("fualt drop", "error: word 1 'fualt': expected a command: help, fault, rule, link, ledger, settle, settlement"),
     ("fault explode", "error: word 2 'explode': expected one of drop, blackhole, delay, reset, garbage, "
-                      "duplicate, late, clear"),
+                      "duplicate, late, contradict, clear"),
+    ("fault contradict 00", "error: word 3 '00': expected a refusal code, two digits other than 00 such as 96 "
+                            "(give it before a count)"),
+    ("fault contradict 3", "error: word 3 '3': expected a refusal code, two digits other than 00 such as 96 "
+                           "(give it before a count)"),
+    ("fault contradict 96 twice", "error: word 4 'twice': expected a count (a whole number from 1, or always) "
+                                  "or echo"),
     ("fault delay", "error: missing word 3: expected the delay in milliseconds, a whole number such as 1500"),
     ("fault delay 1.5s", "error: word 3 '1.5s': expected the delay in milliseconds, a whole number such as 1500"),
     ("fault delay -5", "error: word 3 '-5': expected the delay in milliseconds, a whole number such as 1500"),

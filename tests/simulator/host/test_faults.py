@@ -7,8 +7,9 @@ import pytest
 
 from drivers.errors import RemoteProtocolError
 from drivers.host import codec
+from simulator.host.faults import Fault, FaultKind
 
-from .terminal import TID, Terminal, echo, reversal, run, sale
+from .terminal import TID, Terminal, echo, inquiry, reversal, run, sale
 
 
 def test_drop_after_request_charges_the_customer_and_the_terminal_hears_nothing_but_eof():
@@ -162,6 +163,65 @@ def test_a_late_answer_with_no_terminal_to_go_to_is_dropped_and_logged():
         assert any("held response dropped" in line for line in acquirer.log)
 
     run(scenario)
+
+
+def test_contradict_approves_then_takes_the_sale_back_and_answers_again_with_the_code():
+    async def scenario(acquirer, clock):
+        terminal = await Terminal.connect(acquirer.url)
+        acquirer.contradict()
+        original = sale(1, 1000)
+        first = await terminal.request(original)
+        second = await terminal.receive()
+        assert (first["t"], first["11"], first["39"]) == ("0210", "000001", "00") and "38" in first
+        assert second == {key: value for key, value in first.items() if key != "38"} | {"39": "96"}
+        entry = acquirer.ledger.entry(TID, 1)
+        assert entry.status == "reversed" and acquirer.ledger.net_charge("visa") == 0
+        taken_back = acquirer.ledger.history[-1]
+        assert (taken_back.action, taken_back.stan) == ("reversed", 1)
+        assert "the switch took back its approval and refused with 96" in taken_back.detail
+        assert any("fault contradict: approval of STAN 000001 taken back (released)" in line
+                   for line in acquirer.log)
+        assert (await terminal.request(inquiry(original, 2)))["39"] == "25"  # the fault is spent
+        await terminal.close()
+
+    run(scenario)
+
+
+def test_contradict_after_a_decline_takes_nothing_back():
+    async def scenario(acquirer, clock):
+        terminal = await Terminal.connect(acquirer.url)
+        acquirer.contradict("05")
+        first = await terminal.request(sale(1, 1051))
+        second = await terminal.receive()
+        assert (first["39"], second["39"], second["11"]) == ("51", "05", "000001")
+        assert acquirer.ledger.entry(TID, 1).status == "declined 51"
+        assert [event.action for event in acquirer.ledger.history] == ["declined"]
+        await terminal.close()
+
+    run(scenario)
+
+
+def test_contradict_on_any_other_request_only_answers_again():
+    async def scenario(acquirer, clock):
+        terminal = await Terminal.connect(acquirer.url)
+        original = sale(1, 1000)
+        await terminal.request(original)
+        acquirer.contradict("91", times=2, echoes=True)
+        release = await terminal.request(reversal(original))
+        assert (release["t"], release["39"], (await terminal.receive())["39"]) == ("0410", "00", "91")
+        assert acquirer.ledger.entry(TID, 1).status == "reversed"  # the reversal applied, as answered first
+        alive = await terminal.request(echo(2))
+        assert (alive["39"], (await terminal.receive())["39"]) == ("00", "91")
+        assert [event.action for event in acquirer.ledger.history] == ["authorized", "reversed"]
+        await terminal.close()
+
+    run(scenario)
+
+
+@pytest.mark.parametrize("code", ["00", "9", "960", "AB", "", "٩٦"])
+def test_a_contradiction_refuses_with_two_digits_other_than_00(code):
+    with pytest.raises(ValueError, match="two digits other than 00"):
+        Fault(FaultKind.CONTRADICT, code=code)
 
 
 def test_a_fault_for_n_requests_strikes_n_times_and_echoes_pass_unless_asked():

@@ -1,6 +1,7 @@
 """Hypothesis against the acquirer's core: random traffic never crashes it, and the ledger's net charge
 per card always equals what a careful terminal would work out from the answers it received."""
 
+import copy
 from dataclasses import dataclass
 
 from hypothesis import given
@@ -12,7 +13,7 @@ from drivers.errors import RemoteProtocolError
 from drivers.host import codec
 from simulator.host.core import AcquirerCore
 
-from .terminal import refund, reversal, sale, settlement, void
+from .terminal import inquiry, refund, reversal, sale, settlement, void
 
 CARDS = ("visa", "mastercard", "unionpay_19", "amex")
 
@@ -38,14 +39,14 @@ _ASCII = st.text(st.characters(min_codepoint=32, max_codepoint=126))
 
 
 @given(st.fixed_dictionaries({}, optional={
-    "3": st.sampled_from(["000000", "020000", "200000", "999999", "      "]),
+    "3": st.sampled_from(["000000", "020000", "200000", "330000", "999999", "      "]),
     "4": st.from_regex(r"[0-9A ]{12}", fullmatch=True), "11": st.from_regex(r"[0-9a ]{6}", fullmatch=True),
     "2": _ASCII.filter(lambda text: 0 < len(text) <= 19), "35": _ASCII.filter(lambda text: 0 < len(text) <= 37),
     "14": st.from_regex(r"[0-9X]{4}", fullmatch=True), "37": st.from_regex(r"[0-9 ]{12}", fullmatch=True),
     "41": st.sampled_from(["T0000001", "        "]), "42": st.just("M00000000000001"),
     "49": st.sampled_from(["156", "840", "000"]), "70": st.sampled_from(["301", "001"]),
     "90": st.from_regex(r"[0-9 ]{42}", fullmatch=True),
-}), st.sampled_from(["0200", "0400", "0401", "0500", "0800", "0100", "0210"]))
+}), st.sampled_from(["0200", "0400", "0401", "0500", "0600", "0800", "0100", "0210"]))
 def test_requests_with_odd_fields_get_a_well_formed_answer(fields, mti):
     answer(AcquirerCore(VirtualClock()), codec.encode({"t": mti} | fields))
 
@@ -143,6 +144,17 @@ class MoneyMachine(RuleBasedStateMachine):
         else:
             assert code == "00"
             target.refunded += amount
+
+    @precondition(lambda self: self.sales)
+    @rule(data=st.data())
+    def inquire_about_a_sale(self, data):
+        """An inquiry says whether the sale still takes money, refunds aside, and changes nothing at all."""
+        target = data.draw(st.sampled_from(self.sales))
+        before = copy.deepcopy(self.core.ledger)
+        response = self.send(inquiry(target.request, self.next_stan()))
+        assert self.core.ledger == before
+        assert response["39"] == ("00" if target.live and not target.voided else "25")
+        assert response.get("37") == (target.rrn if response["39"] == "00" else None)
 
     @rule(balanced=st.booleans())
     def settle_the_batch(self, balanced):
