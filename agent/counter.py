@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import functools
 import itertools
 import json
 from collections import deque
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from agent import records
 from agent.flowstore import FINISHED, FLOW_SAVED, last_flow_number, open_flows
 from agent.host import HostService
 from agent.journal import Journal
@@ -38,6 +38,7 @@ from domain.effects import (
     EscalateToManager,
     HandOver,
     HandOverReason,
+    InquireCharge,
     Notify,
     OpenCase,
     PauseCardPayments,
@@ -61,14 +62,16 @@ from domain.events import (
     LinkDown,
     PrinterCondition,
     PrinterStatus,
+    ReceiptUnpaidReported,
     RequestSent,
+    ReversalAcknowledged,
     TimerFired,
     record,
 )
 from domain.ids import Rrn, Stan
 from domain.money import Money
 from drivers.host import link as hostlink
-from drivers.host.messages import purchase, refund, void
+from drivers.host.messages import inquiry, purchase, refund, void
 from flows import FLOWS, Flow, resume
 from flows.printer_fault import fault_of
 from flows.sale import SaleFlow
@@ -82,6 +85,15 @@ class Screen:
     capturing_contact: dict[str, str] = field(default_factory=dict)  # flow id -> reason
     card_payments_paused: str | None = None
     printer: frozenset[PrinterCondition] | None = None  # the printer's last status; None before the first
+
+
+OWED = ("receipt_unpaid", "declined")  # cases where the customer still owes for the sale
+NEW_SALE = (HandOverReason.RIGHT_CARD, HandOverReason.PAY_UNPAID)  # hand-overs that charge a card as a new sale
+INQUIRY_MTI = "0600"
+# Per flow, the state with a request handed to the link (maybe journaled, maybe sent), then the state with
+# it on the wire: after a restart the answer can no longer come.
+IN_DOUBT = {"sale": ("AUTHORIZING", "AWAITING_RESPONSE"), "wrong_card": ("CANCELLING", "AWAITING_CANCEL"),
+            "receipt_unpaid": ("VERIFYING", "AWAITING_ANSWER")}
 
 
 class Counter:
@@ -142,23 +154,84 @@ class Counter:
                    record=("wrong_card_reported", {"sale_id": sale_id, "flow_id": flow.flow_id}))
         return flow.flow_id
 
+    def report_unpaid(self, sale_id: str, receipt_id: str | None = None) -> str:
+        """The cashier reports a receipt the customer holds for a sale that may not be paid: the sale's own
+        approved receipt, or (`receipt_id`) the till's. Its recovery starts by asking the acquirer."""
+        on_record = records.sale_on_record(self.journal, sale_id)
+        if on_record is None:
+            raise ValueError(f"no sale {sale_id!r} on record")
+        live = [flow.flow_id for flow in self.flows.values()
+                if flow.ctx.sale is not None and flow.ctx.sale.sale_id == sale_id]
+        if live:
+            raise ValueError(f"sale {sale_id} is still open at the counter ({', '.join(live)}): finish it there first")
+        receipt_id = receipt_id or on_record.receipt_id
+        if not receipt_id:
+            raise ValueError(f"sale {sale_id} printed no receipt of ours: give the number of the receipt "
+                             f"the customer holds")
+        return self._open_unpaid(on_record.facts, receipt_id, on_record.charge, "cashier")
+
+    def pay_case(self, case_id: str, method: str = "card") -> str | None:
+        """A customer who owes for a case pays at last. By card, a new sale pays it and settles the case when
+        it is approved (its id is returned); another way is recorded and settles the case at once."""
+        rows = self.journal.query("SELECT case_type, state, sale_ids FROM cases WHERE case_id = ?", (case_id,))
+        if not rows:
+            raise ValueError(f"no case {case_id!r}")
+        case_type, state, sale_ids = rows[0]
+        if state != "open":
+            raise ValueError(f"case {case_id} is already closed")
+        if case_type not in OWED:
+            raise ValueError(f"a {case_type} case is not one the customer pays for ({', '.join(OWED)} are)")
+        sale_id = json.loads(sale_ids)[0]
+        facts = records.last_facts(self.journal, sale_id)
+        assert facts is not None, f"case {case_id} names sale {sale_id}, which has no facts on record"
+        if method == "card":
+            flow = self._new_flow("sale")
+            pay = SaleFacts(flow.flow_id, facts.amount, settles=case_id)
+            self._feed(HandOver("sale", HandOverReason.PAY_UNPAID, pay), flow.flow_id,
+                       record=("sale_started", {"sale_id": flow.flow_id, "amount": facts.amount.to_json(),
+                                                "reference": None, "case_id": case_id}))
+            return flow.flow_id
+        if not method.strip():
+            raise ValueError("say how the customer paid (cash, qr, transfer…)")
+        with self.journal.transaction():
+            self.journal.append("payment_recorded", record(RecordPayment(sale_id, method, facts.amount))[1],
+                                stream=sale_id)
+            self.journal.append("case_resolved", record(ResolveCase(case_id, "paid_later", f"paid later: {method}"))[1],
+                                stream=sale_id)
+            self._notify(case_id, "receipt_unpaid.paid_later", facts)
+        return None
+
+    def _open_unpaid(self, facts: SaleFacts, receipt_id: str, charge: str, by: str) -> str:
+        flow = self._new_flow("receipt_unpaid")
+        self._feed(ReceiptUnpaidReported(facts, receipt_id, charge, by), flow.flow_id,
+                   record=("receipt_unpaid_reported", {"sale_id": facts.sale_id, "flow_id": flow.flow_id,
+                                                       "receipt_id": receipt_id, "on_record": charge, "by": by}))
+        return flow.flow_id
+
+    def _check_receipt(self, sale_id: str, stan: Stan, what: str) -> None:
+        """The acquirer refused or reversed an authorization after approving it: if a receipt was printed
+        for it, that receipt may be unpaid — the receipt_unpaid flow finds out."""
+        if records.approved_receipt(self.journal, sale_id, stan) is None:
+            return
+        if any(flow.name == "receipt_unpaid" and flow.ctx.sale.sale_id == sale_id for flow in self.flows.values()):
+            return
+        if self.journal.query("SELECT 1 FROM cases WHERE case_type = 'receipt_unpaid' AND sale_ids LIKE ?",
+                              (f'%"{sale_id}"%',)):
+            return
+        on_record = records.sale_on_record(self.journal, sale_id)
+        assert on_record is not None and on_record.receipt_id is not None
+        self.journal.append("receipt_in_doubt", {"sale_id": sale_id, "stan": str(stan), "why": what},
+                            stream=sale_id)
+        self._open_unpaid(on_record.facts, on_record.receipt_id, on_record.charge, "agent")
+
     def _approved_sale(self, sale_id: str) -> SaleFacts:
         """An approved sale's facts, from its receipt: the one record that says it was approved."""
-        document = self._approved_receipt(sale_id)
+        document = records.approved_receipt(self.journal, sale_id)
         if document is None:
             raise ValueError(f"sale {sale_id} has no approved receipt on record: there is no charge to take back")
         return SaleFacts(sale_id, Money.from_json(document["amount"]), MaskedPan.parse(document["masked"]),
                          stan=Stan.parse(document["stan"]), sent_at=datetime.fromisoformat(document["time"]),
                          response_code="00")
-
-    def _approved_receipt(self, sale_id: str, stan: Stan | None = None) -> dict[str, Any] | None:
-        """The receipt document of the sale's approved authorization (of STAN `stan`, if given)."""
-        for event in self.journal.events(kind=TO_PRINT, stream=sale_id):
-            document = event.payload["document"]
-            if document.get("type") == "sale" and document.get("status") == "approved" \
-                    and (stan is None or document.get("stan") == str(stan)):
-                return document
-        return None
 
     def act(self, flow_id: str, action: str, **data: Any) -> None:
         """A cashier's choice on the screen of one flow (another card, customer leaves, contact saved…)."""
@@ -166,6 +239,16 @@ class Counter:
             raise KeyError(f"no open flow {flow_id!r}; open: {', '.join(self.flows) or 'none'}")
         self._feed(CashierAction(action, data), flow_id,
                    record=("cashier_action", {"flow_id": flow_id, "action": action, "data": data}))
+
+    def _asking(self, sale_id: str, request: dict[str, str]) -> Flow | None:
+        """The live flow a request for `sale_id` was sent for: an inquiry is the receipt_unpaid flow's,
+        anything else the flow that has the sale now."""
+        asking = request.get("t") == INQUIRY_MTI
+        for flow in self.flows.values():
+            if flow.ctx.sale is not None and flow.ctx.sale.sale_id == sale_id \
+                    and (flow.name == "receipt_unpaid") == asking:
+                return flow
+        return None
 
     def flow_of(self, sale_id: str) -> Flow | None:
         """The live flow that has this sale now (sale, then a failure flow after a hand-over)."""
@@ -194,14 +277,21 @@ class Counter:
     def device_event(self, event: Any, _seq: int | None = None) -> None:
         """Everything the reader and the acquirer link report comes in here."""
         if isinstance(event, hostlink.RequestUnanswered):
-            flow = self.flow_of(event.tag)
+            flow = self._asking(event.tag, event.request)
             if flow is not None:  # the sale that request was for, and no other
                 self._feed(LinkDown(f"no answer before the link was lost: {event.reason}"), flow.flow_id)
+            return
+        if isinstance(event, hostlink.DuplicateResponse):
+            code, stan = event.response.get("39"), event.response.get("11")
+            if code != "00" and stan:
+                self._check_receipt(event.tag, Stan.parse(stan), f"the acquirer answered {code} after approving")
             return
         if isinstance(event, hostlink.RequestTimedOut):
             return  # the sale flow's own timer decides; the link's is a backstop for the link
         if isinstance(event, LinkDown) and not self._stopping and not self._someone_expects(event):
             self._new_flow("network_drop")  # link lost while idle: pause card payments
+        if isinstance(event, ReversalAcknowledged):
+            self._check_receipt(event.sale_id, event.stan, "a reversal of the approved authorization was acknowledged")
         if isinstance(event, PrinterStatus):
             self.screen.printer = event.conditions
             if event.receipt_id is not None and fault_of(event.conditions) is not None \
@@ -293,23 +383,28 @@ class Counter:
             flow = resume(saved)
             self.flows[flow.flow_id] = flow
             self._show(flow)
-            if isinstance(flow, SaleFlow) and flow.state.name in ("AUTHORIZING", "AWAITING_RESPONSE"):
+            if flow.state.name in IN_DOUBT.get(flow.name, ()):
                 self._resume_in_doubt(flow)
 
-    def _resume_in_doubt(self, flow: SaleFlow) -> None:
-        """The agent stopped mid-authorization. If the request is on record it may have charged (it was
-        journaled before it left): the outcome is unknown and it is reversed. If not, nothing left."""
+    def _resume_in_doubt(self, flow: Flow) -> None:
+        """The agent stopped with a request of this flow handed to the link or on the wire. If the request is
+        on record it may have gone out (it was journaled before it left) and its answer is lost with the
+        connection: the flow hears that it left, then that the link went down — for an authorization or a
+        cancellation that means the outcome is unknown and it is reversed. If not on record, nothing left."""
         sale = flow.ctx.sale
         assert sale is not None
         rows = self.journal.query(
             "SELECT at, json_extract(payload, '$.request.\"11\"') FROM events WHERE +kind = 'host_request' "
-            "AND stream = ? ORDER BY seq DESC LIMIT 1", (sale.sale_id,))
-        self.journal.append("resumed_in_doubt", {"flow_id": flow.flow_id, "request_on_record": bool(rows)},
-                            stream=sale.sale_id)
-        if rows and flow.state.name == "AUTHORIZING":
+            "AND stream = ? AND seq > (SELECT MAX(seq) FROM events WHERE +kind = ? "
+            "AND json_extract(payload, '$.flow_id') = ?) ORDER BY seq DESC LIMIT 1",
+            (sale.sale_id, FLOW_SAVED, flow.flow_id))
+        handed = flow.state.name == IN_DOUBT[flow.name][0]
+        self.journal.append("resumed_in_doubt", {"flow_id": flow.flow_id,
+                                                 "request_on_record": bool(rows) or not handed}, stream=sale.sale_id)
+        if rows and handed:
             at, stan = rows[0]
             self._feed(RequestSent(sale.sale_id, Stan.parse(stan), datetime.fromisoformat(at)), flow.flow_id)
-        self._feed(LinkDown("the agent restarted while an authorization was outstanding"), flow.flow_id)
+        self._feed(LinkDown("the agent restarted while a request was outstanding"), flow.flow_id)
 
     # -- effects ---------------------------------------------------------------------------------------
 
@@ -320,6 +415,8 @@ class Counter:
                 self._sends.append(lambda: self._authorize(flow, sale_id, amount))
             case CancelCharge():
                 self._sends.append(lambda: self._cancel_charge(flow, effect))
+            case InquireCharge():
+                self._sends.append(lambda: self._inquire(flow, effect))
             case QueueReversal(sale_id=sale_id, stan=stan, amount=amount):
                 self._queue_reversal(sale_id, stan, amount)
             case StartTimer(name=name, seconds=seconds):
@@ -329,10 +426,11 @@ class Counter:
                 self._cancel_timer(name)
             case HandOver(flow=name):
                 successor = self._new_flow(name)
-                if effect.reason is HandOverReason.RIGHT_CARD:  # a new sale, linked to the wrong card's case
+                if effect.reason in NEW_SALE:  # a new sale, linked to the case it is for
                     self.journal.append("sale_started", {"sale_id": effect.sale.sale_id,
                                                          "amount": effect.sale.amount.to_json(), "reference": None,
-                                                         "case_id": flow.flow_id}, stream=effect.sale.sale_id)
+                                                         "case_id": effect.sale.settles or flow.flow_id},
+                                        stream=effect.sale.sale_id)
                 self.journal.append("handed_over", record(effect)[1] | {"from": flow.flow_id,
                                                                          "to": successor.flow_id}, stream=stream)
                 self._feed(effect, successor.flow_id)
@@ -351,7 +449,7 @@ class Counter:
                 self.journal.append("contact_requested", record(effect)[1], stream=stream)
             case Notify(case_id=case_id, template=template):
                 assert flow.ctx.sale is not None
-                self.outbox.draft(case_id, template, flow.ctx.sale, self._contact_of(case_id, stream))
+                self._notify(case_id, template, flow.ctx.sale)
             case PauseCardPayments(reason=reason):
                 self.screen.card_payments_paused = reason
                 self.journal.append("card_payments_paused", {"reason": reason})
@@ -369,58 +467,64 @@ class Counter:
     def _authorize(self, flow: Flow, sale_id: str, amount: Money) -> None:
         """Build the purchase from the card in memory; journal it, then send it (write before the wire)."""
         read = self._cards.pop(sale_id, None)
-        at = self.clock.now().astimezone()
-        sent, reason = None, "the acquirer link is down: the request was not sent"
-        if read is None:
-            reason = "the card is no longer in memory: the request was not sent"
-        elif self.host is not None and self.host.up:
+
+        def build(at: datetime, terminal: Any) -> dict[str, str]:
+            if read is None:
+                raise LookupError("the card is no longer in memory")
             card, entry_mode = read
+            return purchase(card, amount, entry_mode, at=at, terminal=terminal)
+
+        self._send(flow, sale_id, "request", "authorization_not_sent", build)
+
+    def _cancel_charge(self, flow: Flow, effect: CancelCharge) -> None:
+        """Build the void or refund from the sale's journaled request and approval; journal it, then send it."""
+        def build(at: datetime, terminal: Any) -> dict[str, str]:
+            original, approval = self._original(effect.sale_id, effect.stan)
+            if effect.method == "void":
+                return void(original, approval, at=at, terminal=terminal)
+            return refund(original, approval, effect.amount, at=at, terminal=terminal)
+
+        self._send(flow, effect.sale_id, effect.method, "cancellation_not_sent", build)
+
+    def _inquire(self, flow: Flow, effect: InquireCharge) -> None:
+        """Ask the acquirer whether the sale's charge stands, naming the journaled request."""
+        def build(at: datetime, terminal: Any) -> dict[str, str]:
+            original = records.request_on_record(self.journal, effect.sale_id, effect.stan)
+            if original is None:
+                raise LookupError(f"no request with STAN {effect.stan} on record for sale {effect.sale_id}")
+            return inquiry(original, at=at, terminal=terminal)
+
+        self._send(flow, effect.sale_id, "inquiry", "inquiry_not_sent", build)
+
+    def _send(self, flow: Flow, sale_id: str, what: str, not_sent: str,
+              build: Callable[[datetime, Any], dict[str, str]]) -> None:
+        """Build a request, journal it, send it, and tell the flow: `RequestSent`, or `LinkDown` when nothing
+        left. A request that could not be built or journaled is withdrawn before any byte goes out."""
+        at = self.clock.now().astimezone()
+        sent, reason = None, f"the acquirer link is down: the {what} was not sent"
+        if self.host is not None and self.host.up:
             try:
-                sent = self.host.send(sale_id, purchase(card, amount, entry_mode, at=at, terminal=self.host.terminal))
-            except Exception as exc:  # not journaled, so withdrawn before any byte left: nothing charged
-                reason = f"the request could not be journaled or built, so it was not sent: {exc}"
+                sent = self.host.send(sale_id, build(at, self.host.terminal))
+            except Exception as exc:  # not journaled, so withdrawn before any byte left: nothing moved
+                reason = f"the {what} could not be built or journaled, so it was not sent: {exc}"
         if sent is None:
-            self.journal.append("authorization_not_sent", {"reason": reason}, stream=sale_id)
+            self.journal.append(not_sent, {"reason": reason}, stream=sale_id)
             self._feed(LinkDown(reason), flow.flow_id)
         else:
             self._feed(RequestSent(sale_id, Stan.parse(sent["11"]), at), flow.flow_id)
 
-    def _cancel_charge(self, flow: Flow, effect: CancelCharge) -> None:
-        """Build the void or refund from the sale's journaled request and approval; journal it, then send it."""
-        at = self.clock.now().astimezone()
-        sent, reason = None, "the acquirer link is down: the cancellation was not sent"
-        if self.host is not None and self.host.up:
-            try:
-                original, approval = self._original(effect.sale_id, effect.stan)
-                build = void if effect.method == "void" else functools.partial(refund, amount=effect.amount)
-                sent = self.host.send(effect.sale_id, build(original, approval, at=at, terminal=self.host.terminal))
-            except Exception as exc:  # not journaled, so withdrawn before any byte left: nothing moved
-                reason = f"the {effect.method} could not be built or journaled, so it was not sent: {exc}"
-        if sent is None:
-            self.journal.append("cancellation_not_sent", {"reason": reason}, stream=effect.sale_id)
-            self._feed(LinkDown(reason), flow.flow_id)
-        else:
-            self._feed(RequestSent(effect.sale_id, Stan.parse(sent["11"]), at), flow.flow_id)
-
     def _original(self, sale_id: str, stan: Stan) -> tuple[dict[str, str], HostResponse]:
-        request = self._request_on_record(sale_id, stan)
+        request = records.request_on_record(self.journal, sale_id, stan)
         if request is None:
             raise ValueError(f"no request with STAN {stan} on record for sale {sale_id}")
-        document = self._approved_receipt(sale_id, stan)
+        document = records.approved_receipt(self.journal, sale_id, stan)
         if document is None:
             raise ValueError(f"no approval of STAN {stan} on record for sale {sale_id}")
         rrn = Rrn(document["rrn"]) if document.get("rrn") else None
         return request, HostResponse(stan, "00", rrn, document.get("auth_code"))
 
-    def _request_on_record(self, sale_id: str, stan: Stan) -> dict[str, str] | None:
-        """The request with this STAN the journal holds for a sale (journal-safe: masked card only)."""
-        rows = self.journal.query(
-            "SELECT payload FROM events WHERE +kind = 'host_request' AND stream = ? "
-            "AND json_extract(payload, '$.request.\"11\"') = ? ORDER BY seq DESC LIMIT 1", (sale_id, str(stan)))
-        return json.loads(rows[0][0])["request"] if rows else None
-
     def _queue_reversal(self, sale_id: str, stan: Stan, amount: Money) -> None:
-        original = self._request_on_record(sale_id, stan)
+        original = records.request_on_record(self.journal, sale_id, stan)
         if original is None:
             # Nothing on record means nothing left the terminal (write before the wire).
             self.journal.append("reversal_not_needed", {"sale_id": sale_id, "stan": str(stan),
@@ -446,11 +550,16 @@ class Counter:
         if self.printer is not None:
             self._sends.append(lambda: self.printer.submit(effect.receipt_id, stream))
 
-    def _contact_of(self, case_id: str, stream: str) -> str | None:
-        rows = self.journal.query("SELECT json_extract(payload, '$.contact_id') FROM events WHERE stream = ? AND "
-                                  "+kind = 'case_opened' AND json_extract(payload, '$.case_id') = ? ORDER BY seq DESC "
-                                  "LIMIT 1", (stream, case_id))
-        return rows[0][0] if rows else None
+    def _notify(self, case_id: str, template: str, sale: SaleFacts) -> None:
+        """Draft the message for the case's customer; a case without contact details has no one to tell."""
+        rows = self.journal.query("SELECT contact_id FROM cases WHERE case_id = ?", (case_id,))
+        contact_id = rows[0][0] if rows else None
+        if contact_id is None:
+            self.journal.append("notification_not_drafted", {"case_id": case_id, "template": template,
+                                                             "reason": "no contact details on the case"},
+                                stream=case_id)
+            return
+        self.outbox.draft(case_id, template, sale, contact_id)
 
     def _timer_fired(self, name: str) -> None:
         self._timers.pop(name, None)

@@ -3,8 +3,9 @@ store-and-forward worker that sends queued reversals until the acquirer acknowle
 
 Write before the wire: an authorization and each reversal attempt are journaled (card number masked,
 track data dropped) inside the client's `before_send`, so the bytes leave only after the commit.
-Answers that fit no waiting request — late, duplicate, unmatched, malformed — are journaled and stop
-here: they are never applied to another sale.
+Answers that fit no waiting request — late, duplicate, unmatched, malformed — are journaled and never
+applied to any sale. A duplicate is passed on all the same: one that refuses what was approved and
+printed puts that receipt in doubt.
 """
 
 from __future__ import annotations
@@ -120,8 +121,9 @@ class HostService:
             except RemoteProtocolError as exc:  # an answer we cannot read leaves the outcome unknown
                 self._journal.append("host_unreadable_response", {"tag": tag, "problem": str(exc)}, stream=stream)
                 self._on_event(hostlink.RequestUnanswered(event.tag, event.request, f"unreadable answer: {exc}"))
-        elif isinstance(event, hostlink.RequestTimedOut | hostlink.RequestUnanswered | LinkUp | LinkDown):
-            self._on_event(event)
+        elif isinstance(event, hostlink.RequestTimedOut | hostlink.RequestUnanswered | hostlink.DuplicateResponse
+                        | LinkUp | LinkDown):
+            self._on_event(event)  # a duplicate is never applied; the counter checks it against the receipts
 
     def _sale_of(self, stream: str | None) -> str | None:
         if stream and stream.startswith("rv-"):

@@ -172,11 +172,16 @@ class Rig:
         terminal = self.host.terminal.terminal_id
         ledger = self.acquirer.ledger
         receipts: dict[tuple[str, str], int] = {}
+        # A receipt found unpaid is cancelled by a printed NOT PAID slip: the agent no longer believes it.
+        cancelled = {event.payload["document"]["receipt_id"] for event in self.events("receipt_to_print")
+                     if event.payload["document"]["type"] == "not_paid"}
         for event in self.events("receipt_to_print"):
             document = event.payload["document"]
             if document["type"] != "sale":  # a slip (contact, not paid, void) never says paid
                 assert "status" not in document, document
                 continue
+            if f"{document['sale_id']}-{document['stan']}" in cancelled:
+                document = document | {"amount": {**document["amount"], "minor": 0}}
             key = (document["sale_id"], document["stan"])
             assert key not in receipts, f"two receipts for sale {key[0]} STAN {key[1]}"
             receipts[key] = document["amount"]["minor"]
