@@ -135,6 +135,7 @@ class Demo:
                 await self.network_drop(reader)
                 await self.paper_end(reader)
                 await self.wrong_card(reader)
+                await self.receipt_unpaid(reader)
             finally:
                 self.counter.stop()
                 await task
@@ -280,6 +281,55 @@ class Demo:
                                       (sale,))[0][0]
         self.check(result.state == "sent" and len(inbox) == 1 and "45.00" in inbox[0] and resolved == 1,
                    "the customer is told by e-mail what was voided, and the case is resolved")
+
+    async def receipt_unpaid(self, reader: VirtualReader) -> None:
+        print("\n6. A receipt printed, then the sale failed (刷小票不付款): NOT PAID slip, contact, paid later",
+              file=self.out)
+        self.acquirer.contradict("05")
+        self.say("acquirer", "fault set: approve, then the switch takes the approval back and answers 05")
+        sale = self.counter.start_sale(Money.parse("23.80"))
+        self.say("cashier", "amount 23.80")
+        reader.present("unionpay")
+        if not await self.until(lambda: self.printed(sale), "approved, receipt printed"):
+            return
+        self.say("customer", "takes the receipt and walks towards the door")
+
+        def raised() -> str | None:
+            flows = [flow for flow in self.counter.flows.values()
+                     if flow.name == "receipt_unpaid" and flow.ctx.sale.sale_id == sale]
+            return flows[0].flow_id if flows else None
+
+        if not await self.until(lambda: raised() is not None, "the agent sees the approval refused after printing"):
+            return
+        flow_id = raised()
+        assert flow_id is not None
+        if not await self.until(lambda: self.shown.get(flow_id) == "receipt_unpaid.unpaid",
+                                "the acquirer, asked, confirms nothing was charged"):
+            return
+        if not await self.until(lambda: self.printed(sale), "the NOT PAID slip printed"):
+            return
+        slips = [e for e in self.receipts(sale) if e.payload["document"]["type"] == "not_paid"]
+        self.check(len(slips) == 1 and self.ledger("unionpay") == 0,
+                   "the receipt is cancelled by one NOT PAID slip, and the card holds nothing")
+        self.say("cashier", "apologises, explains nothing was charged; the customer cannot pay now: F4")
+        self.counter.act(flow_id, "customer_leaves")
+        contact_id = self.contacts.record(consent=True, phone="13900139000", channel="sms", case_id=flow_id)
+        self.say("agent", "contact saved encrypted, SMS preferred, consent recorded")
+        self.counter.act(flow_id, "contact_saved", contact_id=contact_id)
+        [asked] = [d for d in self.counter.outbox.drafts() if d["case_id"] == flow_id]
+        self.say("outbox", f"{asked['template']}: {asked['text']['en']}")
+        self.say("customer", "comes back the next day and pays by card")
+        paying = self.counter.pay_case(flow_id)
+        assert paying is not None
+        reader.present("unionpay")
+        if not await self.until(lambda: self.printed(paying), "the payment approved, receipt printed"):
+            return
+        closed = self.journal.query("SELECT resolution FROM cases WHERE case_id = ? AND state = 'closed'",
+                                    (flow_id,))
+        thanked = [d for d in self.counter.outbox.drafts()
+                   if d["case_id"] == flow_id and d["template"] == "receipt_unpaid.paid_later"]
+        self.check(self.ledger("unionpay") == 2380 and closed == [("paid_by_card",)] and len(thanked) == 1,
+                   "paid once, the case closed as paid by card, and a thank-you drafted for the customer")
 
     def receipts(self, sale: str) -> list[Any]:
         return list(self.journal.events(kind="receipt_to_print", stream=sale))
