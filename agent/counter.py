@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
-import json
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from agent import records
 from agent.flowstore import FINISHED, FLOW_SAVED, last_flow_number, open_flows
 from agent.host import HostService
 from agent.journal import Journal
+from agent.late_payment import owed, record_late_payment
 from agent.outbox import Outbox
 from agent.printer import CLOSED as PRINT_CLOSED
 from agent.printer import RETRY as PRINT_RETRY
@@ -87,7 +87,6 @@ class Screen:
     printer: frozenset[PrinterCondition] | None = None  # the printer's last status; None before the first
 
 
-OWED = ("receipt_unpaid", "declined")  # cases where the customer still owes for the sale
 NEW_SALE = (HandOverReason.RIGHT_CARD, HandOverReason.PAY_UNPAID)  # hand-overs that charge a card as a new sale
 INQUIRY_MTI = "0600"
 # Per flow, the state with a request handed to the link (maybe journaled, maybe sent), then the state with
@@ -170,36 +169,19 @@ class Counter:
                              f"the customer holds")
         return self._open_unpaid(on_record.facts, receipt_id, on_record.charge, "cashier")
 
-    def pay_case(self, case_id: str, method: str = "card") -> str | None:
+    def pay_case(self, case_id: str, method: str = "card", who: str = "cashier") -> str | None:
         """A customer who owes for a case pays at last. By card, a new sale pays it and settles the case when
         it is approved (its id is returned); another way is recorded and settles the case at once."""
-        rows = self.journal.query("SELECT case_type, state, sale_ids FROM cases WHERE case_id = ?", (case_id,))
-        if not rows:
-            raise ValueError(f"no case {case_id!r}")
-        case_type, state, sale_ids = rows[0]
-        if state != "open":
-            raise ValueError(f"case {case_id} is already closed")
-        if case_type not in OWED:
-            raise ValueError(f"a {case_type} case is not one the customer pays for ({', '.join(OWED)} are)")
-        sale_id = json.loads(sale_ids)[0]
-        facts = records.last_facts(self.journal, sale_id)
-        assert facts is not None, f"case {case_id} names sale {sale_id}, which has no facts on record"
-        if method == "card":
-            flow = self._new_flow("sale")
-            pay = SaleFacts(flow.flow_id, facts.amount, settles=case_id)
-            self._feed(HandOver("sale", HandOverReason.PAY_UNPAID, pay), flow.flow_id,
-                       record=("sale_started", {"sale_id": flow.flow_id, "amount": facts.amount.to_json(),
-                                                "reference": None, "case_id": case_id}))
-            return flow.flow_id
-        if not method.strip():
-            raise ValueError("say how the customer paid (cash, qr, transfer…)")
-        with self.journal.transaction():
-            self.journal.append("payment_recorded", record(RecordPayment(sale_id, method, facts.amount))[1],
-                                stream=sale_id)
-            self.journal.append("case_resolved", record(ResolveCase(case_id, "paid_later", f"paid later: {method}"))[1],
-                                stream=sale_id)
-            self._notify(case_id, "receipt_unpaid.paid_later", facts)
-        return None
+        if method != "card":
+            record_late_payment(self.journal, self.outbox, case_id, method, who)
+            return None
+        facts = owed(self.journal, case_id)
+        flow = self._new_flow("sale")
+        pay = SaleFacts(flow.flow_id, facts.amount, settles=case_id)
+        self._feed(HandOver("sale", HandOverReason.PAY_UNPAID, pay), flow.flow_id,
+                   record=("sale_started", {"sale_id": flow.flow_id, "amount": facts.amount.to_json(),
+                                            "reference": None, "case_id": case_id}))
+        return flow.flow_id
 
     def _open_unpaid(self, facts: SaleFacts, receipt_id: str, charge: str, by: str) -> str:
         flow = self._new_flow("receipt_unpaid")
@@ -449,7 +431,7 @@ class Counter:
                 self.journal.append("contact_requested", record(effect)[1], stream=stream)
             case Notify(case_id=case_id, template=template):
                 assert flow.ctx.sale is not None
-                self._notify(case_id, template, flow.ctx.sale)
+                self.outbox.draft_for_case(case_id, template, flow.ctx.sale)
             case PauseCardPayments(reason=reason):
                 self.screen.card_payments_paused = reason
                 self.journal.append("card_payments_paused", {"reason": reason})
@@ -549,17 +531,6 @@ class Counter:
         self.journal.append(TO_PRINT, record(effect)[1], stream=stream)
         if self.printer is not None:
             self._sends.append(lambda: self.printer.submit(effect.receipt_id, stream))
-
-    def _notify(self, case_id: str, template: str, sale: SaleFacts) -> None:
-        """Draft the message for the case's customer; a case without contact details has no one to tell."""
-        rows = self.journal.query("SELECT contact_id FROM cases WHERE case_id = ?", (case_id,))
-        contact_id = rows[0][0] if rows else None
-        if contact_id is None:
-            self.journal.append("notification_not_drafted", {"case_id": case_id, "template": template,
-                                                             "reason": "no contact details on the case"},
-                                stream=case_id)
-            return
-        self.outbox.draft(case_id, template, sale, contact_id)
 
     def _timer_fired(self, name: str) -> None:
         self._timers.pop(name, None)

@@ -53,5 +53,16 @@ class Outbox:
                                        "contact_id": contact_id, "text": texts}, stream=case_id)
         return texts
 
+    def draft_for_case(self, case_id: str, template: str, sale: SaleFacts) -> dict[str, str] | None:
+        """Draft the message for the case's customer; a case without contact details has no one to tell."""
+        rows = self._journal.query("SELECT contact_id FROM cases WHERE case_id = ?", (case_id,))
+        contact_id = rows[0][0] if rows else None
+        if contact_id is None:
+            self._journal.append("notification_not_drafted", {"case_id": case_id, "template": template,
+                                                              "reason": "no contact details on the case"},
+                                 stream=case_id)
+            return None
+        return self.draft(case_id, template, sale, contact_id)
+
     def drafts(self) -> list[dict[str, Any]]:
         return [event.payload | {"at": event.at.isoformat()} for event in self._journal.events(kind=DRAFTED)]

@@ -15,7 +15,7 @@ from typing import Any
 from agent.cases import checks, schedule
 from agent.cases.errors import CaseAlreadyClosed, CaseNotFound
 from agent.cases.model import CASE_TYPES, Attempt, Case, CaseRow, Escalation
-from agent.cases.projection import ATTEMPT_RECORDED, CLOSED
+from agent.cases.projection import ATTEMPT_RECORDED, CLOSED, ESCALATED
 from agent.cases.settings import CaseSettings
 from agent.journal import Journal
 from domain.clock import Clock
@@ -87,6 +87,19 @@ class CaseStore:
             "attempted_at": checks.attempt_time(at, case.opened_at, self._clock.now()).astimezone(UTC).isoformat(),
         }
         self._journal.append(ATTEMPT_RECORDED, payload, stream=case.case_id, at=self._clock.now())
+        return self.get(case.case_id)
+
+    def escalate(self, case_id: str, *, reason: str, who: str) -> Case:
+        """Hand an open case on — to the bank, the acquirer or a legal route — when following up has not
+        settled it (a customer who does not pay). The case stays open until it is settled."""
+        with self._journal.transaction():
+            case = self.get(case_id)
+            if case.state == "closed":
+                raise CaseAlreadyClosed(f"case {case.case_id} is closed ({case.resolution}): nothing to escalate")
+            checks.text("reason", reason, limit=checks.NOTE_MAX, required=True)
+            payload = {"case_id": case.case_id, "reason": checks.free_text("reason", reason),
+                       "who": checks.text("who", who, limit=checks.LABEL_MAX, required=True)}
+            self._journal.append(ESCALATED, payload, stream=case.case_id, at=self._clock.now())
         return self.get(case.case_id)
 
     def close(self, case_id: str, *, resolution: str, who: str, note: str | None = None) -> Case:

@@ -32,6 +32,8 @@ from agent.commands.contacts import KEY_ENV_VAR
 from agent.contacts import Contact, ContactKeyError, ContactStore, ContactUnavailable, Declined
 from agent.journal import Journal, JournalError
 from agent.keys import KeyFileError, load_key
+from agent.late_payment import NotOwed, record_late_payment
+from agent.outbox import Outbox
 
 TIME = "%Y-%m-%d %H:%M"
 OVERDUE = "OVERDUE"
@@ -90,6 +92,24 @@ def _register_cases(sub: argparse._SubParsersAction) -> None:
     close.add_argument("--resolution", required=True, choices=RESOLUTIONS, help="how it was settled")
     close.add_argument("--note", metavar="TEXT", help="anything the next reader should know, in a line")
     close.add_argument("--who", metavar="NAME", help="who closed it (default: your login name)")
+    pay = commands.add_parser(
+        "pay", help="record that the customer paid a case later, another way than by card",
+        description="The customer came back and paid for a receipt_unpaid or declined case in cash, by QR code "
+        "or by transfer: the payment is recorded on the sale, the case closes as paid_later, and a thank-you "
+        "is drafted for the customer (when they left contact details). A card payment is a new sale at the "
+        "counter, which closes the case itself once approved.")
+    pay.add_argument("case_id", metavar="ID", help=CASE_ID_HELP)
+    pay.add_argument("--method", required=True, metavar="HOW", help="how they paid: cash, qr, transfer…")
+    pay.add_argument("--who", metavar="NAME", help="who took the payment (default: your login name)")
+    escalate = commands.add_parser(
+        "escalate", help="escalate a case (bank or legal route) and write its evidence package",
+        description="When following up has not settled a case — a customer who does not pay, a charge the bank "
+        "will not release — record the escalation on the case (it stays open) and write the evidence package "
+        "the bank or a lawyer needs, as `cases evidence` does.")
+    escalate.add_argument("case_id", metavar="ID", help=CASE_ID_HELP)
+    escalate.add_argument("--reason", required=True, metavar="TEXT",
+                          help="why, in a line (no card numbers or contact details)")
+    escalate.add_argument("--who", metavar="NAME", help="who escalated it (default: your login name)")
     evidence = commands.add_parser(
         "evidence", help="write the evidence package for the bank or a legal route",
         description="Write one zip holding the case as JSON with its contact log, every journal event on the "
@@ -97,11 +117,12 @@ def _register_cases(sub: argparse._SubParsersAction) -> None:
         "picture) and a manifest of SHA-256 hashes. Card numbers are masked; the customer's contact details "
         "go in, in clear, only with --include-contact.")
     evidence.add_argument("case_id", metavar="ID", help=CASE_ID_HELP)
-    evidence.add_argument("--out", type=Path, metavar="FILE.zip",
-                          help="where to write it (default: evidence-ID.zip in the current folder)")
-    evidence.add_argument("--include-contact", action="store_true",
-                          help="also write the customer's name, phone and e-mail in clear; needs the contact key "
-                          f"({KEY_ENV_VAR} or contacts.key_file)")
+    for command in (evidence, escalate):
+        command.add_argument("--out", type=Path, metavar="FILE.zip",
+                             help="where to write the package (default: evidence-ID.zip in the current folder)")
+        command.add_argument("--include-contact", action="store_true",
+                             help="also write the customer's name, phone and e-mail in clear; needs the contact "
+                             f"key ({KEY_ENV_VAR} or contacts.key_file)")
 
 
 def _register_followups(sub: argparse._SubParsersAction) -> None:
@@ -163,6 +184,18 @@ def _cases(args, settings, journal: Journal, store: CaseStore) -> int:
     elif args.cases_command == "close":
         case = store.close(args.case_id, resolution=args.resolution, who=_who(args), note=args.note)
         print(f"closed case {case.case_id}: {case.resolution}, by {case.closed_by}")
+    elif args.cases_command == "pay":
+        try:
+            facts = record_late_payment(journal, Outbox(journal, settings.store.contact_line), args.case_id,
+                                        args.method, _who(args))
+        except NotOwed as exc:
+            raise _Refused(str(exc)) from None
+        print(f"recorded {facts.amount} paid by {args.method.strip()} for sale {facts.sale_id}; "
+              f"case {args.case_id} closed: paid_later")
+    elif args.cases_command == "escalate":
+        case = store.escalate(args.case_id, reason=args.reason, who=_who(args))
+        print(f"escalated case {case.case_id} ({len(case.escalations)} escalation(s)); it stays open")
+        _evidence(args, settings, journal, store)
     elif args.cases_command == "evidence":
         _evidence(args, settings, journal, store)
     else:

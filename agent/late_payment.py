@@ -1,0 +1,52 @@
+"""A customer who owes for a case pays at last. By card that is a new sale the counter runs (it settles the
+case when approved); any other way — cash, a QR code, a transfer — is recorded here, from the counter or
+the manager's desk, and settles the case at once, with a thank-you drafted for the customer."""
+
+from __future__ import annotations
+
+import json
+
+from agent import records
+from agent.journal import Journal
+from agent.outbox import Outbox
+from domain.effects import RecordPayment, ResolveCase, SaleFacts
+from domain.events import record
+
+OWED = ("receipt_unpaid", "declined")  # case types where the customer still owes for the sale
+THANKS = "receipt_unpaid.paid_later"
+
+
+class NotOwed(ValueError):
+    """The case is not one a customer can pay for now: says which case and why."""
+
+
+def owed(journal: Journal, case_id: str) -> SaleFacts:
+    """The facts of the sale an open case's customer owes for."""
+    rows = journal.query("SELECT case_type, state, sale_ids FROM cases WHERE case_id = ?", (case_id,))
+    if not rows:
+        raise NotOwed(f"no case {case_id!r}")
+    case_type, state, sale_ids = rows[0]
+    if state != "open":
+        raise NotOwed(f"case {case_id} is already closed")
+    if case_type not in OWED:
+        raise NotOwed(f"a {case_type} case is not one the customer pays for ({', '.join(OWED)} are)")
+    sale_id = json.loads(sale_ids)[0]
+    facts = records.last_facts(journal, sale_id)
+    if facts is None:
+        raise NotOwed(f"case {case_id} names sale {sale_id}, which has no facts on record")
+    return facts
+
+
+def record_late_payment(journal: Journal, outbox: Outbox, case_id: str, method: str, who: str) -> SaleFacts:
+    """Journal the payment on the sale, close the case as paid later, and draft the thanks — together."""
+    method = method.strip()
+    if not method or method == "card":
+        raise NotOwed("say how the customer paid (cash, qr, transfer…); a card payment is a new sale at the counter")
+    with journal.transaction():
+        facts = owed(journal, case_id)
+        journal.append("payment_recorded", record(RecordPayment(facts.sale_id, method, facts.amount))[1] | {"who": who},
+                       stream=facts.sale_id)
+        journal.append("case_resolved", record(ResolveCase(case_id, "paid_later", f"paid later: {method}"))[1]
+                       | {"who": who}, stream=facts.sale_id)
+        outbox.draft_for_case(case_id, THANKS, facts)
+    return facts
