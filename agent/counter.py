@@ -163,6 +163,9 @@ class Counter:
                 if flow.ctx.sale is not None and flow.ctx.sale.sale_id == sale_id]
         if live:
             raise ValueError(f"sale {sale_id} is still open at the counter ({', '.join(live)}): finish it there first")
+        following = records.unpaid_case(self.journal, sale_id)
+        if following is not None:
+            raise ValueError(f"case {following} already follows the receipt of sale {sale_id}")
         receipt_id = receipt_id or on_record.receipt_id
         if not receipt_id:
             raise ValueError(f"sale {sale_id} printed no receipt of ours: give the number of the receipt "
@@ -197,8 +200,7 @@ class Counter:
             return
         if any(flow.name == "receipt_unpaid" and flow.ctx.sale.sale_id == sale_id for flow in self.flows.values()):
             return
-        if self.journal.query("SELECT 1 FROM cases WHERE case_type = 'receipt_unpaid' AND sale_ids LIKE ?",
-                              (f'%"{sale_id}"%',)):
+        if records.unpaid_case(self.journal, sale_id) is not None:
             return
         on_record = records.sale_on_record(self.journal, sale_id)
         assert on_record is not None and on_record.receipt_id is not None

@@ -7,6 +7,7 @@ stream and, where a sale had several requests, by STAN.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -58,6 +59,13 @@ def refused_after_approval(journal: Journal, sale_id: str, stan: Stan) -> bool:
         (sale_id, str(stan))))
 
 
+def unpaid_case(journal: Journal, sale_id: str) -> str | None:
+    """The open receipt_unpaid case following this sale's receipt, if there is one."""
+    rows = journal.query("SELECT case_id FROM cases WHERE case_type = 'receipt_unpaid' AND state = 'open' "
+                         "AND EXISTS (SELECT 1 FROM json_each(sale_ids) WHERE value = ?)", (sale_id,))
+    return rows[0][0] if rows else None
+
+
 def last_facts(journal: Journal, sale_id: str) -> SaleFacts | None:
     """The sale's facts as its flows last saved them (amount, masked card, STAN, time, answer)."""
     rows = journal.query("SELECT json_extract(payload, '$.flow.context.sale') FROM events WHERE +kind = ? "
@@ -83,8 +91,7 @@ def sale_on_record(journal: Journal, sale_id: str) -> SaleOnRecord | None:
         return None
     if document is not None:
         stan = Stan.parse(document["stan"])
-        facts = SaleFacts(sale_id, facts.amount, facts.masked, facts.expiry, facts.card_hash, stan, facts.sent_at,
-                          "00", facts.settles)
+        facts = dataclasses.replace(facts, stan=stan, response_code="00")
         if reversal_on_record(journal, sale_id, stan):
             charge = "reversed"
         elif refused_after_approval(journal, sale_id, stan):

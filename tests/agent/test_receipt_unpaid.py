@@ -56,6 +56,8 @@ def test_printed_then_refused_is_found_cancelled_on_paper_and_paid_later_by_card
                                                              case_id=flow_id)
         rig.counter.act(flow_id, "contact_saved", contact_id=contact)
         assert rig.prompt_of(flow_id) == "receipt_unpaid.case_opened" and flow_id not in rig.counter.flows
+        with pytest.raises(ValueError, match=f"case {flow_id} already follows"):
+            rig.counter.report_unpaid(sale)
         [draft] = [d for d in rig.counter.outbox.drafts() if d["case_id"] == flow_id]
         assert draft["template"] == "receipt_unpaid.payment_requested" and "36.50" in draft["text"]["en"]
         assert case(rig, flow_id).contact_id == contact
