@@ -3,10 +3,13 @@ acquirer is asked before the customer; an unpaid receipt is cancelled on paper a
 
 from __future__ import annotations
 
+import zipfile
+
 import pytest
 
 from agent.cases import CaseStore
 from agent.contacts import ContactStore
+from agent.evidence import build_evidence
 from tests.agent.rig import Rig, run
 
 
@@ -61,6 +64,11 @@ def test_printed_then_refused_is_found_cancelled_on_paper_and_paid_later_by_card
         [draft] = [d for d in rig.counter.outbox.drafts() if d["case_id"] == flow_id]
         assert draft["template"] == "receipt_unpaid.payment_requested" and "36.50" in draft["text"]["en"]
         assert case(rig, flow_id).contact_id == contact
+
+        with zipfile.ZipFile(build_evidence(rig.journal, flow_id, tmp_path / "evidence.zip")) as package:
+            texts = {name: package.read(name).decode() for name in package.namelist() if name.endswith(".txt")}
+        assert any("APPROVED" in text for text in texts.values())  # the receipt the customer holds…
+        assert any("NOT PAID" in text for text in texts.values())  # …and the slip that cancelled it
 
         paying = rig.counter.pay_case(flow_id)  # the customer comes back with a card
         rig.swipe("mastercard")
