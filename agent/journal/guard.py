@@ -34,6 +34,8 @@ def _walk(value: Any, path: str) -> Iterator[tuple[str, str, str]]:
             yield from _walk(item, f"{path}[{index}]")
     elif isinstance(value, str | int) and not isinstance(value, bool):
         yield path, path.rsplit(".", 1)[-1], str(value)
+    elif isinstance(value, float):  # a 16-digit number survives as a float, and is written out as one
+        yield path, path.rsplit(".", 1)[-1], f"{value:.0f}" if value.is_integer() else repr(value)
 
 
 def check_payload(kind: str, payload: dict[str, Any]) -> None:

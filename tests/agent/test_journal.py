@@ -103,6 +103,7 @@ def test_a_file_that_is_not_a_journal_is_refused_clearly(tmp_path):
     ({"note": "card 4111111111111111 swiped"}, "note"),
     ({"a": {"b": ["x", "4111 1111 1111 1111"]}}, "a.b[1]"),
     ({"pan": 5555555555554444}, "pan"),
+    ({"pan": 4111111111111111.0}, "pan"),  # a float holds 16 digits exactly, and JSON writes them out
     ({"raw": "%B4111111111111111^DOE/JOHN^3012201?"}, "raw"),
     ({"raw": ";4111111111111112=30122010000?"}, "raw"),
     ({"4111111111111111": "key"}, "411111******1111"),
@@ -121,6 +122,7 @@ def test_guard_refuses_card_data_naming_event_and_field(journal, payload, field)
     {"card_hash": "1234567890123456789012345678901234567890123456789012345678901234"},
     {"at": "2026-01-05T02:00:00+00:00", "phone_ciphertext": "AbC123=="},
     {"not_luhn": "4111111111111112"},
+    {"round_trip_ms": 12.5, "ratio": 0.034},
     {"86": "0000000000000018", "88": "0000000000123455"},  # zero-padded settlement amounts
 ])
 def test_guard_lets_masked_and_non_card_data_through(payload):
