@@ -60,8 +60,10 @@ from domain.events import (
     EntryMode,
     HostResponse,
     LinkDown,
+    LinkUp,
     PrinterCondition,
     PrinterStatus,
+    ReaderStatus,
     ReceiptUnpaidReported,
     RequestSent,
     ReversalAcknowledged,
@@ -85,6 +87,8 @@ class Screen:
     capturing_contact: dict[str, str] = field(default_factory=dict)  # flow id -> reason
     card_payments_paused: str | None = None
     printer: frozenset[PrinterCondition] | None = None  # the printer's last status; None before the first
+    reader: ReaderStatus | None = None  # the card reader's last report; None before the first
+    link_up: bool | None = None  # the acquirer link as last reported; None before the first report
 
 
 NEW_SALE = (HandOverReason.RIGHT_CARD, HandOverReason.PAY_UNPAID)  # hand-overs that charge a card as a new sale
@@ -121,8 +125,8 @@ class Counter:
         self._hasher = hasher
         self._config = {"sale": {"auth_timeout": auth_timeout},
                         "network_drop": {"max_reversal_failures": max_reversal_failures}}
-        self._on_change = on_change
-        self._on_prompt = on_prompt
+        self.on_change = on_change
+        self.on_prompt = on_prompt
         self.flows: dict[str, Flow] = {}
         self._cards: dict[str, tuple[Card, EntryMode]] = {}
         self._timers: dict[str, Timer] = {}
@@ -276,6 +280,10 @@ class Counter:
             self._new_flow("network_drop")  # link lost while idle: pause card payments
         if isinstance(event, ReversalAcknowledged):
             self._check_receipt(event.sale_id, event.stan, "a reversal of the approved authorization was acknowledged")
+        if isinstance(event, ReaderStatus):
+            self.screen.reader = event
+        if isinstance(event, LinkUp | LinkDown):
+            self.screen.link_up = isinstance(event, LinkUp)
         if isinstance(event, PrinterStatus):
             self.screen.printer = event.conditions
             if event.receipt_id is not None and fault_of(event.conditions) is not None \
@@ -308,8 +316,8 @@ class Counter:
             self._draining = False
         while self._sends:
             self._sends.popleft()()
-        if self._on_change is not None:
-            self._on_change(self.screen)
+        if self.on_change is not None:
+            self.on_change(self.screen)
 
     def _dispatch(self, event: Any, target: str | None) -> None:
         card = (event.card, event.entry_mode) if isinstance(event, CardRead) else None
@@ -353,8 +361,8 @@ class Counter:
             self.screen.prompts[flow.flow_id] = prompt
             self.journal.append("prompt_shown", {"flow_id": flow.flow_id} | record(prompt)[1],
                                 stream=self._stream(flow))
-            if self._on_prompt is not None:
-                self._on_prompt(flow.flow_id, prompt)
+            if self.on_prompt is not None:
+                self.on_prompt(flow.flow_id, prompt)
         if flow.state.name in FINISHED:
             self.flows.pop(flow.flow_id, None)
             self.screen.prompts.pop(flow.flow_id, None)
