@@ -11,32 +11,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import socket
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from agent.config import HostSettings, PrinterSettings, StoreSettings
-from agent.contacts import Contact, ContactStore
-from agent.counter import Counter
-from agent.host import HostService
-from agent.journal import Journal
-from agent.keys import load_or_create_key
+from agent.config import CardSettings, ContactSettings, JournalSettings, ReaderSettings, Settings, StoreSettings
+from agent.contacts import Contact
 from agent.notify import Notifier, NotifySettings
-from agent.printer import PrinterService, jobs_on_record
-from agent.reader import CardReaderService
-from domain.card import CardHasher
+from agent.printer import jobs_on_record
+from agent.station import Station
 from domain.clock import RealClock
 from domain.effects import ShowPrompt
 from domain.events import EntryMode, PrinterCondition
 from domain.money import Money
 from flows.prompts import render
-from simulator.cardreader.server import PtyReaderPort, TcpReaderPort, VirtualReader
-from simulator.host.server import VirtualAcquirer
-from simulator.printer.device import PrintedReceipt, VirtualPrinter
-from simulator.printer.server import TcpPrinterPort
+from simulator.cardreader.server import VirtualReader
+from simulator.printer.device import PrintedReceipt
 
 STEP_TIMEOUT = 15.0  # seconds of real time a step may take before the demo calls it failed
 STORE = StoreSettings(name="示例便利店 Demo Store", address="上海市黄浦区南京东路 1 号", phone="021-5555 0000")
@@ -95,56 +87,36 @@ class Demo:
         return charged
 
     async def run(self) -> int:
-        self.acquirer = VirtualAcquirer(self.clock, seed=1)
+        settings = Settings(reader=ReaderSettings(format=self.fmt), store=STORE,
+                            journal=JournalSettings(self.data_dir / "journal.sqlite"),
+                            contacts=ContactSettings(key_file=self.data_dir / "contact.key"),
+                            cards=CardSettings(hash_key_file=self.data_dir / "card-hash.key"))
+        station = await Station.open(settings, clock=self.clock)
+        self.journal, self.contacts, self.counter = station.journal, station.contacts, station.counter
+        reader, self.printer, self.acquirer = station.sim.reader, station.sim.printer, station.sim.acquirer
         self.acquirer.on_log = lambda _: self.changed.set()
-        await self.acquirer.start()
-        reader = VirtualReader(self.fmt, clock=self.clock)
         reader.observers.append(lambda text: self.say("reader", text))
-        if os.name == "posix":
-            port: PtyReaderPort | TcpReaderPort = PtyReaderPort(reader)
-            url = port.plug()
-        else:
-            port = TcpReaderPort(reader)
-            url = await port.start()
-        self.printer = VirtualPrinter(columns=48)
         self.printer.observers.append(self.on_paper)
-        printer_port = TcpPrinterPort(self.printer, "127.0.0.1", 0)
-        printer_url = await printer_port.start()
-        print(f"recoup demo — virtual card reader ({self.fmt}) on {url}, virtual acquirer on {self.acquirer.url}, "
-              f"virtual receipt printer on {printer_url}", file=self.out)
-        hasher = CardHasher(load_or_create_key(self.data_dir / "card-hash.key", "RECOUP_CARD_HASH_KEY"))
-        with Journal.open(self.data_dir / "journal.sqlite", clock=self.clock) as journal:
-            self.journal = journal
-            contact_key = load_or_create_key(self.data_dir / "contact.key", "RECOUP_CONTACT_KEY")
-            self.contacts = ContactStore(journal, contact_key)
-            host = HostService(journal, self.clock, HostSettings(), address=("127.0.0.1", self.acquirer.port),
-                               on_event=lambda e: self.counter.device_event(e), backoff=(0.2, 0.5))
-            service = CardReaderService(journal, hasher, url=url, fmt=self.fmt, clock=self.clock,
-                                        listener=lambda e, _: self.counter.device_event(e))
-            printing = PrinterService(journal, self.clock, PrinterSettings(url=printer_url), STORE,
-                                      terminal_id=host.terminal.terminal_id, merchant_id=host.terminal.merchant_id,
-                                      on_event=lambda e: self.counter.device_event(e))
-            self.counter = Counter(journal, self.clock, hasher=hasher, host=host, reader=service, printer=printing,
-                                   store_line=STORE_LINE, on_change=lambda _: self.changed.set(),
-                                   on_prompt=self.on_prompt)
-            task = asyncio.create_task(self.counter.run())
-            try:
-                await self.until(lambda: host.up and service.session.line.is_open, "reader and acquirer online")
-                await self.clean_sale(reader)
-                await self.declined_sale(reader)
-                await self.network_drop(reader)
-                await self.paper_end(reader)
-                await self.wrong_card(reader)
-                await self.receipt_unpaid(reader)
-            finally:
-                self.counter.stop()
-                await task
-                if isinstance(port, PtyReaderPort):
-                    port.close()
-                else:
-                    await port.close()
-                await self.acquirer.close()
-                await printer_port.close()
+        self.counter.on_change = lambda _: self.changed.set()
+        self.counter.on_prompt = self.on_prompt
+        urls = station.sim.urls
+        print(f"recoup demo — virtual card reader ({self.fmt}) on {urls['reader']}, virtual acquirer on "
+              f"{urls['acquirer']}, virtual receipt printer on {urls['printer']}", file=self.out)
+        host, service = self.counter.host, self.counter.reader
+        assert host is not None and service is not None
+        task = asyncio.create_task(station.run())
+        try:
+            await self.until(lambda: host.up and service.session.line.is_open, "reader and acquirer online")
+            await self.clean_sale(reader)
+            await self.declined_sale(reader)
+            await self.network_drop(reader)
+            await self.paper_end(reader)
+            await self.wrong_card(reader)
+            await self.receipt_unpaid(reader)
+        finally:
+            station.stop()
+            await task
+            await station.close()
         print("demo " + ("passed: every flow recovered as the money rules require" if not self.failures
                          else f"FAILED: {self.failures} check(s) went wrong"), file=self.out)
         return 0 if not self.failures else 1

@@ -1,0 +1,153 @@
+"""One counter's devices and services, built from the config: what `recoup agent` runs.
+
+Every device is a URL. `sim://` is the built-in simulator, started here in-process on real transports —
+the card reader on a pty (loopback TCP on Windows), the printer and the acquirer on loopback TCP — so the
+agent's own wiring is the same one that drives real hardware; only the far end differs. The simulated
+devices stay reachable (`Station.sim`) for whoever wants to present a card or pull the paper.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.cases import CaseStore
+from agent.config import Settings
+from agent.contacts import ContactStore
+from agent.counter import Counter
+from agent.host import HostService
+from agent.journal import Journal
+from agent.keys import load_or_create_key
+from agent.printer import PrinterService
+from agent.reader import CardReaderService
+from domain.card import CardHasher
+from domain.clock import Clock, RealClock
+
+SIM = "sim://"
+CONTACT_KEY_ENV = "RECOUP_CONTACT_KEY"
+CARD_HASH_KEY_ENV = "RECOUP_CARD_HASH_KEY"
+
+
+@dataclass
+class Simulated:
+    """The built-in devices a `sim://` URL started, or None for each one that is real."""
+
+    reader: Any = None  # simulator.cardreader.server.VirtualReader
+    printer: Any = None  # simulator.printer.device.VirtualPrinter
+    acquirer: Any = None  # simulator.host.server.VirtualAcquirer
+    urls: dict[str, str] = field(default_factory=dict)  # where each simulated device listens, by device
+    closers: list[Any] = field(default_factory=list)  # coroutine functions or callables, closed in reverse
+
+
+@dataclass
+class Station:
+    settings: Settings
+    clock: Clock
+    journal: Journal
+    counter: Counter
+    contacts: ContactStore
+    cases: CaseStore
+    sim: Simulated
+
+    @classmethod
+    async def open(cls, settings: Settings, *, clock: Clock | None = None) -> Station:
+        """Start the simulated devices the config asks for, open the journal and the keys, wire the services."""
+        clock = clock or RealClock()
+        sim = Simulated()
+        try:
+            reader_url, host_address, printer_url = await _devices(settings, clock, sim)
+            settings.journal.path.parent.mkdir(parents=True, exist_ok=True)
+            journal = Journal.open(settings.journal.path, clock=clock)
+        except BaseException:
+            await _close(sim)
+            raise
+        sim.closers.append(journal.close)
+        try:
+            hasher = CardHasher(load_or_create_key(settings.cards.hash_key_file, CARD_HASH_KEY_ENV))
+            contacts = ContactStore(journal, load_or_create_key(settings.contacts.key_file, CONTACT_KEY_ENV),
+                                    default_region=settings.contacts.default_region)
+            station: Station | None = None
+
+            def device_event(event: Any, *_: Any) -> None:
+                assert station is not None
+                station.counter.device_event(event)
+
+            host = HostService(journal, clock, settings.host, address=host_address, on_event=device_event)
+            reader = CardReaderService(journal, hasher, url=reader_url, fmt=settings.reader.format, clock=clock,
+                                       baudrate=settings.reader.baudrate, listener=device_event)
+            printer = PrinterService(journal, clock, _printer_settings(settings, printer_url), settings.store,
+                                     terminal_id=settings.host.terminal_id, merchant_id=settings.host.merchant_id,
+                                     on_event=device_event)
+            counter = Counter(journal, clock, hasher=hasher, host=host, reader=reader, printer=printer,
+                              auth_timeout=settings.host.auth_timeout,
+                              max_reversal_failures=settings.host.reversal_escalate_after,
+                              store_line=settings.store.contact_line)
+            station = cls(settings, clock, journal, counter, contacts, CaseStore(journal, clock, settings.cases), sim)
+            return station
+        except BaseException:
+            await _close(sim)
+            raise
+
+    async def run(self) -> None:
+        """Run the counter's services until `stop`."""
+        await self.counter.run()
+
+    def stop(self) -> None:
+        self.counter.stop()
+
+    async def close(self) -> None:
+        """Close the journal and the simulated devices; call after `run` has returned."""
+        await _close(self.sim)
+
+
+async def _devices(settings: Settings, clock: Clock, sim: Simulated) -> tuple[str, tuple[str, int], str]:
+    reader_url = settings.reader.url
+    if reader_url == SIM:
+        from simulator.cardreader.server import PtyReaderPort, TcpReaderPort, VirtualReader
+
+        sim.reader = VirtualReader(settings.reader.format, clock=clock)
+        if os.name == "posix":
+            pty = PtyReaderPort(sim.reader)
+            reader_url = pty.plug()
+            sim.closers.append(pty.close)
+        else:
+            tcp = TcpReaderPort(sim.reader)
+            reader_url = await tcp.start()
+            sim.closers.append(tcp.close)
+        sim.urls["reader"] = reader_url
+    if settings.host.url == SIM:
+        from simulator.host.server import VirtualAcquirer
+
+        sim.acquirer = VirtualAcquirer(clock, allowed_terminals=[settings.host.terminal_id])
+        sim.urls["acquirer"] = await sim.acquirer.start()
+        sim.closers.append(sim.acquirer.close)
+        host_address = ("127.0.0.1", sim.acquirer.port)
+    else:
+        host_address = settings.host.address
+    printer_url = settings.printer.url
+    if printer_url == SIM:
+        from simulator.printer.device import VirtualPrinter
+        from simulator.printer.server import TcpPrinterPort
+
+        sim.printer = VirtualPrinter(columns=settings.printer.columns)
+        port = TcpPrinterPort(sim.printer, "127.0.0.1", 0)
+        printer_url = sim.urls["printer"] = await port.start()
+        sim.closers.append(port.close)
+    return reader_url, host_address, printer_url
+
+
+def _printer_settings(settings: Settings, url: str) -> Any:
+    from dataclasses import replace
+
+    return replace(settings.printer, url=url)
+
+
+async def _close(sim: Simulated) -> None:
+    while sim.closers:
+        closer = sim.closers.pop()
+        with contextlib.suppress(Exception):  # closing is best effort: one stuck port must not keep the rest open
+            result = closer()
+            if hasattr(result, "__await__"):
+                await result
