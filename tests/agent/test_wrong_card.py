@@ -112,3 +112,102 @@ def test_only_an_approved_sale_can_be_reported_and_only_once(tmp_path):
             rig.counter.report_wrong_card(sale)
 
     run(tmp_path, scenario)
+
+
+# -- a restart with the void in doubt (Counter._resume_in_doubt) ---------------------------------------------
+
+
+def the_void(kind: str, payload: dict) -> bool:
+    """A crash point: right as the void (0200, processing code 020000) is journaled, before its bytes leave."""
+    return kind == "host_request" and payload["request"]["3"] == "020000"
+
+
+def resumed_states(rig: Rig, sale: str, flow_id: str) -> list[str]:
+    """The new agent found the wrong_card flow in doubt: the states it then journaled for it, in order."""
+    [resumed] = rig.events("resumed_in_doubt", sale)
+    assert resumed.payload == {"flow_id": flow_id, "request_on_record": True}
+    return [e.payload["flow"]["state"] for e in rig.events("flow_saved", sale)
+            if e.seq > resumed.seq and e.payload["flow_id"] == flow_id]
+
+
+def watch_net(rig: Rig, card: str) -> list[int]:
+    """The card's net charge after everything the acquirer does from now on (to see it never go negative)."""
+    seen = [rig.net(card)]
+    on_log = rig.acquirer.on_log
+
+    def logged(line: str) -> None:
+        seen.append(rig.net(card))
+        on_log(line)
+
+    rig.acquirer.on_log = logged
+    return seen
+
+
+async def confirm_again_once_the_link_is_back(rig: Rig, sale: str, flow_id: str, seen: list[int]) -> None:
+    """The reversal of the void in doubt is acknowledged: the charge stands on the wrong card, nothing was
+    charged anywhere else, and the cashier confirms again — a new void this time answered."""
+    await rig.until(lambda: rig.prompt_of(flow_id) == "wrong_card.not_sent", jump=True)
+    assert rig.events("reversal_acknowledged", sale)
+    assert rig.net("visa") == 5800  # the void in doubt was reversed: the sale stands, and nothing else moved
+    assert rig.flow(sale).flow_id == flow_id and not rig.events("sale_started", f"{sale}-right")
+    rig.counter.act(flow_id, "confirm_wrong_card")
+    await rig.until(lambda: rig.prompt_of(flow_id) == "wrong_card.cancelled_void", jump=True)
+    await rig.until(rig.drained, jump=True)
+    assert rig.net("visa") == 0
+    assert min(seen) >= 0, f"the wrong card went negative: {seen}"
+    voids = [e.payload["request"]["11"] for e in rig.events("host_request", sale)
+             if e.payload["request"]["3"] == "020000"]
+    assert len(voids) == 2 and voids[0] != voids[1]  # a new void, under a STAN of its own
+    assert rig.audit() == {sale: 0}
+
+
+def test_a_crash_as_the_void_is_journaled_reverses_it_on_restart(tmp_path):
+    """The power goes right as the void is journaled, before its answer: the new agent cannot know whether
+    it left (write before the wire), so the cancellation is unknown and the void is reversed — never
+    retried blind, never taken for done."""
+    async def scenario(rig):
+        sale = await approved(rig)
+        flow_id = rig.counter.report_wrong_card(sale)
+        seen = watch_net(rig, "visa")
+        rig.crash_after(the_void)
+        rig.counter.act(flow_id, "confirm_wrong_card")
+        await rig.until(lambda: rig.crashed is not None)
+        await rig.stop()
+        assert rig.net("visa") == 5800  # cut before its bytes left: the acquirer never saw the void
+        await rig.start(rig.crashed)
+        # found CANCELLING with its void on record: it may have left, and its answer is lost
+        assert resumed_states(rig, sale, flow_id)[:2] == ["AWAITING_CANCEL", "CANCEL_UNKNOWN"]
+        void_stan = next(e.payload["request"]["11"] for e in rig.events("host_request", sale)
+                         if e.payload["request"]["3"] == "020000")
+        [queued] = rig.events("reversal_queued", sale)
+        assert queued.payload["original"]["11"] == void_stan  # the void is reversed, not the sale
+        await confirm_again_once_the_link_is_back(rig, sale, flow_id, seen)
+
+    run(tmp_path, scenario)
+
+
+@pytest.mark.parametrize("fault", ["black_hole", "late"])
+def test_a_restart_awaiting_the_voids_answer_reverses_it(tmp_path, fault):
+    """The void is on the wire and unanswered when the agent restarts: the acquirer swallowed it (black hole)
+    or applied it and holds its approval (late), which then reaches the new agent after the reversal. Either
+    way the new agent reverses the void, and the late approval is journaled as unmatched, never applied."""
+    async def scenario(rig):
+        sale = await approved(rig)
+        flow_id = rig.counter.report_wrong_card(sale)
+        seen = watch_net(rig, "visa")
+        if fault == "black_hole":
+            rig.acquirer.black_hole()
+        else:
+            rig.acquirer.late_response(35)
+        rig.counter.act(flow_id, "confirm_wrong_card")
+        await rig.until(lambda: rig.flow(sale).state.name == "AWAITING_CANCEL")
+        await rig.settle()
+        assert rig.net("visa") == (5800 if fault == "black_hole" else 0)
+        await rig.crash_and_restart("awaiting-void.sqlite")
+        assert resumed_states(rig, sale, flow_id)[:1] == ["CANCEL_UNKNOWN"]
+        if fault == "late":
+            await rig.until(lambda: bool(rig.events("host_unmatched_response")), jump=True)
+            assert rig.flow(sale).state.name == "NOT_SENT"  # the held approval of the void changed nothing
+        await confirm_again_once_the_link_is_back(rig, sale, flow_id, seen)
+
+    run(tmp_path, scenario)
