@@ -30,6 +30,14 @@ def owed(journal: Journal, case_id: str) -> SaleFacts:
         raise NotOwed(f"case {case_id} is already closed")
     if case_type not in OWED:
         raise NotOwed(f"a {case_type} case is not one the customer pays for ({', '.join(OWED)} are)")
+    live = journal.query("SELECT state FROM flows WHERE flow_id = ? AND finished = 0", (case_id,))
+    if live:
+        raise NotOwed(f"case {case_id} is still open at the counter ({live[0][0]}): settle it on its screen there")
+    if case_type == "receipt_unpaid" and not journal.query(
+            "SELECT 1 FROM events WHERE +kind = 'receipt_to_print' AND json_extract(payload, '$.document.type') = "
+            "'not_paid' AND json_extract(payload, '$.document.case_id') = ?", (case_id,)):
+        raise NotOwed(f"case {case_id} was never found unpaid: the acquirer has not confirmed there is no charge, "
+                      f"and the customer may have paid already")
     sale_id = json.loads(sale_ids)[0]
     facts = records.last_facts(journal, sale_id)
     if facts is None:

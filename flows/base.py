@@ -25,7 +25,7 @@ from typing import Any, ClassVar, Self
 from transitions import Machine
 
 from domain.card import Expiry, MaskedPan
-from domain.effects import CaptureContact, OpenCase, Print, RecordPayment, SaleFacts, ShowPrompt
+from domain.effects import CaptureContact, OpenCase, Print, RecordPayment, ResolveCase, SaleFacts, ShowPrompt
 from domain.events import CashierAction
 from domain.ids import Stan
 from domain.money import Money
@@ -244,7 +244,10 @@ class Flow:
         self.ctx.sale = event.sale
 
     def record_payment(self, event: CashierAction) -> None:
-        self.emit(RecordPayment(self.sale.sale_id, event.data["method"], self.sale.amount))
+        method = event.data["method"]
+        self.emit(RecordPayment(self.sale.sale_id, method, self.sale.amount))
+        if self.sale.settles is not None:  # the card payment for a case failed, and it was paid this way
+            self.emit(ResolveCase(self.sale.settles, "paid_otherwise", f"paid {method}: sale {self.sale.sale_id}"))
 
     def capture_contact(self, reason: str) -> None:
         self.emit(CaptureContact(self.flow_id, reason))

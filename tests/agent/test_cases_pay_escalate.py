@@ -16,8 +16,8 @@ from agent.journal import Journal
 from agent.keys import load_or_create_key
 from domain.card import MaskedPan
 from domain.clock import VirtualClock
-from domain.effects import OpenCase, SaleFacts
-from domain.events import ReceiptUnpaidReported, record
+from domain.effects import OpenCase, Print, SaleFacts
+from domain.events import CashierAction, HostResponse, LinkDown, ReceiptUnpaidReported, RequestSent, record
 from domain.ids import Stan
 from domain.money import Money
 from flows import ReceiptUnpaidFlow
@@ -38,13 +38,21 @@ def _no_key_in_environment(monkeypatch):
     monkeypatch.delenv(cases.KEY_ENV_VAR, raising=False)
 
 
-def unpaid_case(settings, *, contact: bool = True, case_type: str = "receipt_unpaid") -> str:
+def unpaid_case(settings, *, contact: bool = True, case_type: str = "receipt_unpaid", verified: bool = True) -> str:
     """A receipt_unpaid case as the counter leaves it: the flow's saved facts, the case, maybe a contact."""
     clock = VirtualClock(start=datetime.now(UTC) - timedelta(days=3))
     key = load_or_create_key(settings.contacts.key_file, cases.KEY_ENV_VAR)
     with Journal.open(settings.journal.path, clock=clock) as journal:
         flow = ReceiptUnpaidFlow("receipt_unpaid-3")
         flow.handle(ReceiptUnpaidReported(SALE, "sale-7-000011", "contradicted", "agent"))
+        flow.handle(RequestSent(SALE.sale_id, Stan(12), SALE.sent_at))
+        if verified:
+            [slip] = [effect for effect in flow.handle(HostResponse(Stan(12), "25")) if isinstance(effect, Print)]
+            journal.append("receipt_to_print", record(slip)[1], stream=SALE.sale_id)  # the NOT PAID slip
+        else:
+            flow.handle(LinkDown("no answer"))  # unverified: nothing decided, no slip
+        flow.handle(CashierAction("customer_leaves"))
+        flow.handle(CashierAction("contact_declined"))  # the flow is done; the case follows the customer
         journal.append(FLOW_SAVED, {"flow_id": flow.flow_id, "flow": flow.to_json()}, stream=SALE.sale_id)
         contact_id = ContactStore(journal, key).record(consent=True, phone="13900139000", channel="sms",
                                                       case_id=flow.flow_id) if contact else None
@@ -90,6 +98,12 @@ def test_pay_refuses_what_it_cannot_record(settings, capsys, argv, message):
     case_id = unpaid_case(settings)
     assert run(settings, "cases", "pay", case_id, *argv, "--who", "a") == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_case_never_found_unpaid_cannot_be_paid(settings, capsys):
+    case_id = unpaid_case(settings, verified=False)
+    assert run(settings, "cases", "pay", case_id, "--method", "cash", "--who", "a") == 2
+    assert "was never found unpaid" in capsys.readouterr().err
 
 
 def test_only_a_case_the_customer_owes_for_can_be_paid(settings, capsys):

@@ -29,7 +29,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import event as note
 from hypothesis import strategies as st
@@ -635,10 +634,6 @@ async def contradicted(rig: Rig, amount: str = "58.00", card: str = "visa") -> t
     return sale, flow_id
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: Counter.pay_case (agent.late_payment.owed) accepts any open receipt_unpaid case, including one opened "
-    "while the receipt was UNVERIFIED (the acquirer never answered the inquiry and the charge stands): the "
-    "customer who already paid by card is charged a second time"))
 def test_a_case_never_found_unpaid_is_not_paid_again(tmp_path):
     async def scenario(rig):
         sale = rig.sale("58.00", "visa")
@@ -664,10 +659,6 @@ def test_a_case_never_found_unpaid_is_not_paid_again(tmp_path):
     run(tmp_path, scenario)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: Counter.pay_case / agent.late_payment.record_late_payment (`recoup cases pay`) do not check that the "
-    "case's receipt_unpaid flow is still open at the counter (UNPAID): the flow keeps offering other_payment, "
-    "and taking it records a second payment for the one receipt"))
 def test_a_case_paid_at_the_desk_is_not_paid_again_at_the_counter(tmp_path):
     async def scenario(rig):
         sale, flow_id = await contradicted(rig)
@@ -681,10 +672,6 @@ def test_a_case_paid_at_the_desk_is_not_paid_again_at_the_counter(tmp_path):
     run(tmp_path, scenario)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: a card payment for a receipt_unpaid case (a sale with settles=case) that is declined, and then paid "
-    "another way at the declined screen, records payment_recorded on that sale but never resolves the case: it "
-    "stays open asking for payment, and pay_case / `recoup cases pay` take a second payment"))
 def test_a_card_payment_declined_then_paid_another_way_settles_the_case(tmp_path):
     async def scenario(rig):
         sale, flow_id = await contradicted(rig)

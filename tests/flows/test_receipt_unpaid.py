@@ -20,7 +20,7 @@ from domain.effects import (
 )
 from domain.events import CardRead, EntryMode, HostResponse, LinkDown, ReceiptUnpaidReported, RequestSent, TimerFired
 from domain.ids import Rrn, Stan
-from flows import ReceiptUnpaidFlow, SaleFlow
+from flows import DeclinedFlow, ReceiptUnpaidFlow, SaleFlow
 from flows.prompts import catalogue, render
 from tests.flows.samples import AMOUNT, CARD, CARD_HASH, RECEIPT_ID, SALE_ID, SENT, STAN, T0, action
 
@@ -159,3 +159,13 @@ def test_a_declined_payment_keeps_the_case_it_pays_for_on_the_next_card():
     again.handle(HandOver("sale", HandOverReason.ANOTHER_CARD, sale.ctx.sale))
     assert again.ctx.sale.settles == "U1"
     assert SaleFlow.from_json(again.to_json()).ctx.sale.settles == "U1"
+
+
+def test_a_declined_payment_for_a_case_paid_another_way_settles_the_case():
+    flow = DeclinedFlow("D1")
+    flow.handle(HandOver("declined", HandOverReason.DECLINED,
+                         SaleFacts(**{**vars(SENT), "response_code": "51", "settles": "U1"})))
+    effects = flow.handle(action("other_payment"))
+    assert of(RecordPayment, effects) == [RecordPayment(SALE_ID, "cash", AMOUNT)]
+    [resolve] = of(ResolveCase, effects)
+    assert resolve.case_id == "U1" and resolve.resolution == "paid_otherwise" and "cash" in resolve.note
