@@ -7,6 +7,8 @@ Luhn-valid run of 13–19 digits is treated as a card number even if it was some
 
 from __future__ import annotations
 
+import math
+
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -34,8 +36,9 @@ def _walk(value: Any, path: str) -> Iterator[tuple[str, str, str]]:
             yield from _walk(item, f"{path}[{index}]")
     elif isinstance(value, str | int) and not isinstance(value, bool):
         yield path, path.rsplit(".", 1)[-1], str(value)
-    elif isinstance(value, float):  # a 16-digit number survives as a float, and is written out as one
-        yield path, path.rsplit(".", 1)[-1], f"{value:.0f}" if value.is_integer() else repr(value)
+    elif isinstance(value, float) and math.isfinite(value):
+        # A card number survives as a float's whole part; its fraction's digits are no card (a round trip in ms).
+        yield path, path.rsplit(".", 1)[-1], str(int(value))
 
 
 def check_payload(kind: str, payload: dict[str, Any]) -> None:
