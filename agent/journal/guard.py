@@ -8,7 +8,6 @@ Luhn-valid run of 13–19 digits is treated as a card number even if it was some
 from __future__ import annotations
 
 import math
-
 import re
 from collections.abc import Iterator
 from typing import Any
