@@ -1,0 +1,57 @@
+"""Messages up: what the counter reports to the app, and what the cashier asks for on a screen.
+
+Screens never call the counter or the stores; they post one of these and the app acts on it, then sets the
+outcome back down on the screens.
+"""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from domain.effects import ShowPrompt
+
+
+class CounterChanged(Message):
+    """The counter's screen state changed (a device, a banner, a flow retired)."""
+
+
+class PromptShown(Message):
+    """A flow has a new prompt. Its name and sale are read when the counter reports it, because a flow that
+    finished with this prompt is gone from the counter by the time the message is handled."""
+
+    def __init__(self, flow_id: str, flow: str, prompt: ShowPrompt, sale_id: str | None, live: bool) -> None:
+        super().__init__()
+        self.flow_id = flow_id
+        self.flow = flow
+        self.prompt = prompt
+        self.sale_id = sale_id
+        self.live = live
+
+
+class SaleRequested(Message):
+    """The cashier pressed Enter on the amount (as typed, not yet parsed)."""
+
+    def __init__(self, amount: str, reference: str) -> None:
+        super().__init__()
+        self.amount = amount
+        self.reference = reference
+
+
+class ActionRequested(Message):
+    """The cashier pressed an action's key on a flow's prompt."""
+
+    def __init__(self, flow_id: str, action: str) -> None:
+        super().__init__()
+        self.flow_id = flow_id
+        self.action = action
+
+
+class ContactSubmitted(Message):
+    """The contact form as typed, for the flow that asked for it."""
+
+    def __init__(self, flow_id: str, *, consent: bool, name: str, phone: str, email: str, wechat_id: str,
+                 channel: str | None, note: str) -> None:
+        super().__init__()
+        self.flow_id = flow_id
+        self.fields = {"consent": consent, "name": name, "phone": phone, "email": email, "wechat_id": wechat_id,
+                       "channel": channel, "note": note}

@@ -1,0 +1,101 @@
+"""The contact form: name (optional), phone, email (optional), WeChat id (optional), the preferred channel,
+the customer's consent and a note. Saving hands the form to the app, which validates and stores it; each
+problem comes back and is shown under its field. "Customer declines" is one key."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Checkbox, Footer, Input, Label, RadioButton, RadioSet, Static
+
+from agent.contacts import Channel
+from agent.ui.labels import label
+from agent.ui.messages import ContactSubmitted
+from agent.ui.screens.base import KeyedModal
+from agent.ui.widgets import Notice
+from flows.prompts import catalogue
+
+TEXT_FIELDS = ("name", "phone", "email", "wechat_id", "note")
+FIELDS = ("name", "phone", "email", "wechat_id", "channel", "consent", "note")
+
+
+class ContactScreen(KeyedModal):
+    def __init__(self, flow_id: str, reason: str) -> None:
+        super().__init__()
+        self.flow_id = flow_id
+        self.reason = reason
+        self.errors: dict[str, str] = {}  # field -> what is wrong with it, as shown
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="contact-form"):
+            yield Static(id="contact-title")
+            for field in FIELDS:
+                with Horizontal(classes="row", id=f"row-{field}"):
+                    yield Label(id=f"label-{field}", classes="field-label")
+                    if field == "channel":
+                        with RadioSet(id="channel", compact=True):
+                            for channel in Channel:
+                                yield RadioButton(id=f"channel-{channel.value}", compact=True)
+                    elif field == "consent":
+                        yield Checkbox(id="consent", compact=True)
+                    else:
+                        yield Input(id=field, compact=True)
+                yield Static(id=f"error-{field}", classes="field-error")
+            yield Notice(id="notice")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#name", Input).focus()
+
+    def refresh_view(self) -> None:
+        if not self.ready:
+            return
+        language = self.cashier.language
+        why = label("contact.why_hold_release", language) if self.reason == "hold_release" \
+            else label("contact.why_other", language, reason=self.reason)
+        title = Text(label("contact.title", language), style="bold")
+        title.append(f"  {self.flow_id}\n", style="dim")
+        title.append(why)
+        self.query_one("#contact-title", Static).update(title)
+        for field in FIELDS:
+            self.query_one(f"#label-{field}", Label).update(label(f"contact.{field}", language)
+                                                             if field != "consent" else "")
+            error = self.query_one(f"#error-{field}", Static)
+            error.update(Text(self.errors.get(field, "")))
+            error.display = field in self.errors
+        self.query_one("#consent", Checkbox).label = label("contact.consent", language)
+        for channel in Channel:
+            self.query_one(f"#channel-{channel.value}", RadioButton).label = label(f"channel.{channel.value}", language)
+        actions = catalogue().actions
+        self.rebind([
+            Binding("f5", "save", actions["contact_saved"].labels[language], key_display="F5", priority=True),
+            Binding("f6", "declined", actions["contact_declined"].labels[language], key_display="F6", priority=True),
+            Binding("escape", "app.close_contact", label("contact.back", language), key_display="Esc"),
+        ])
+
+    # -- set down by the app ---------------------------------------------------------------------------
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        """Each problem under its field; the first field with one gets the focus."""
+        self.errors = dict(errors)
+        self.refresh_view()
+        first = next((field for field in FIELDS if field in errors), None)
+        if first is not None:
+            self.query_one(f"#{first}").focus()
+
+    def show_problem(self, problem: str) -> None:
+        self.query_one(Notice).show(problem)
+
+    # -- the cashier's keys ----------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        values = {field: self.query_one(f"#{field}", Input).value for field in TEXT_FIELDS}
+        pressed = self.query_one("#channel", RadioSet).pressed_button
+        channel = pressed.id.removeprefix("channel-") if pressed is not None and pressed.id else None
+        self.post_message(ContactSubmitted(self.flow_id, consent=self.query_one("#consent", Checkbox).value,
+                                           channel=channel, **values))
+
+    def action_declined(self) -> None:
+        self.action_flow_action(self.flow_id, "contact_declined")

@@ -1,0 +1,6 @@
+"""The cashier app's widgets: they draw what they are given and post nothing of their own."""
+
+from agent.ui.widgets.prompt import FactsView, PromptView
+from agent.ui.widgets.status import Banner, Notice, StatusBar
+
+__all__ = ["Banner", "FactsView", "Notice", "PromptView", "StatusBar"]

@@ -1,0 +1,84 @@
+"""What the screens say, without running the app: labels in both languages, the status line, the facts,
+and the keys the prompts name."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from agent.counter import Screen as CounterState
+from agent.ui.labels import catalogue, label
+from agent.ui.view import EntryProblem, facts_text, render, sale_entry, status_text, textual_key
+from domain.effects import ShowPrompt
+from domain.events import DeviceState, PrinterCondition, ReaderStatus
+from domain.money import Money
+from flows.prompts import LANGUAGES
+from flows.prompts import catalogue as prompt_catalogue
+
+APP_KEYS = {"enter", "f12", "ctrl+r", "ctrl+t", "ctrl+q", "tab", "shift+tab"}
+
+
+def test_every_label_reads_in_both_languages():
+    for key, texts in catalogue().items():
+        assert set(texts) == set(LANGUAGES), key
+        assert all(text.strip() for text in texts.values()), key
+
+
+def test_every_prompt_action_has_a_key_the_app_can_bind_and_none_clashes_with_the_apps_own():
+    keys = [textual_key(action.key) for action in prompt_catalogue().actions.values()]
+    assert len(keys) == len(set(keys))
+    assert all(key == "escape" or (key.startswith("f") and key[1:].isdigit()) for key in keys)
+    assert not set(keys) & APP_KEYS
+
+
+def test_the_status_line_names_each_device_and_the_round_trip():
+    state = CounterState(reader=ReaderStatus(DeviceState.OFFLINE, "no \x1b[5mreply"),
+                         printer=frozenset({PrinterCondition.PAPER_END, PrinterCondition.COVER_OPEN}), link_up=True)
+    assert status_text(state, 12.5, "zh-CN").plain == \
+        "读卡器 ● 离线 (no reply)  │  打印机 ● 纸仓盖打开、缺纸  │  银行 ● 已连接 12.5 毫秒"
+    assert status_text(CounterState(), None, "en").plain == \
+        "Reader ● unknown  │  Printer ● unknown  │  Bank ● unknown"
+    ok = CounterState(reader=ReaderStatus(DeviceState.ONLINE), printer=frozenset({PrinterCondition.OK}),
+                      link_up=False)
+    assert status_text(ok, 3.0, "en").plain == "Reader ● online  │  Printer ● ready  │  Bank ● down"
+
+
+def test_facts_and_steps_are_sanitised_and_times_shown_in_the_zone_given():
+    prompt = ShowPrompt("network.outcome_unknown", {"amount": Money(3000), "masked": "411111******1111\x1b[8m",
+                                                    "time": datetime(2026, 1, 5, 2, 0, tzinfo=UTC), "stan": "000002"})
+    assert facts_text(prompt, "en", UTC).plain == \
+        "Time 2026-01-05 02:00:00  ·  Amount CNY 30.00  ·  Card 411111******1111  ·  Trace no. 000002"
+    shown = render(prompt, "en", UTC)
+    assert "\x1b" not in "".join(shown.steps)
+    assert shown.actions == (("F3", "Pay another way", "other_payment"), ("F4", "Customer leaves", "customer_leaves"))
+
+
+def test_a_prompt_the_catalogue_does_not_know_still_shows():
+    shown = render(ShowPrompt("no.such\x1b[2J"), "zh-CN", UTC)
+    assert shown.title == "no.such" and "unknown prompt" in shown.steps[0] and shown.actions == ()
+
+
+def test_labels_fill_their_placeholders():
+    assert label("status.paused", "en", reason="x") == "Card payments paused: x"
+    assert label("recovery.others", "zh-CN", count=2) == "另有 2 件待处理（Ctrl+R 切换）"
+
+
+@pytest.mark.parametrize(("amount", "reference", "problem"), [
+    ("", "", "请输入金额，例如 58 或 58.00"),
+    ("  ", "", "请输入金额，例如 58 或 58.00"),
+    ("abc", "", "金额无效：amount 'abc' is not a number such as 58 or 58.00"),
+    ("1.234", "", "金额无效：amount '1.234' has 3 decimal places; CNY allows 2"),
+    ("-5", "", "金额无效：amount '-5' is negative; a sale is always a positive amount"),
+    ("0.00", "", "金额必须大于零"),
+    ("5", "x" * 41, "订单号过长（最多 40 个字符）"),
+])
+def test_a_bad_entry_names_its_problem(amount, reference, problem):
+    with pytest.raises(EntryProblem) as raised:
+        sale_entry(amount, reference, "zh-CN")
+    assert str(raised.value) == problem
+
+
+def test_a_good_entry_is_exact_money_and_a_clean_reference():
+    assert sale_entry(" 58.5 ", "", "en") == (Money(5850), None)
+    assert sale_entry("1", " A-1\x1b[2J ", "en") == (Money(100), "A-1")
+    with pytest.raises(EntryProblem, match=r"^Type the amount"):
+        sale_entry("", "", "en")
