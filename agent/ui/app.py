@@ -1,17 +1,19 @@
 """The cashier app: the counter screen, the recovery screen that walks the cashier through a failure step by
-step, and the contact form.
+step, the contact form, the recent sales (where a wrong card or an unpaid receipt is reported), and the
+manager's cases and follow-ups.
 
 The app drives a `Counter` that already runs in the same asyncio loop; it never runs or stops it. It
 listens on the counter's `on_change` and `on_prompt` (chaining to whatever listened before) and turns each
 call into a message to itself, so the counter is never held up by drawing. Screens post what the cashier
-asks for (a sale, an action, a contact) as messages too; only this module calls the counter and the stores,
-then sets the outcome down on the screens.
+asks for (a sale, an action, a contact, a report, a contact attempt) as messages too; only this module calls
+the counter and the stores, then sets the outcome down on the screens.
 """
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Callable
-from datetime import tzinfo
+from datetime import datetime, time, tzinfo
 from typing import Any, TypeVar
 
 from rich.text import Text
@@ -19,24 +21,47 @@ from textual.app import App
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from agent.cases import CaseError, CaseStore
-from agent.contacts import Contact, ContactFormError, ContactStore
+from agent.cases import Case, CaseError, CaseInputError, CaseRow, CaseStore
+from agent.contacts import Contact, ContactFormError, ContactKeyError, ContactStore, ContactUnavailable, Declined
 from agent.counter import Counter
 from agent.counter import Screen as CounterState
 from agent.flowstore import FINISHED
 from agent.ui.desk import Desk, Matter
 from agent.ui.labels import label
-from agent.ui.messages import ActionRequested, ContactSubmitted, CounterChanged, PromptShown, SaleRequested
+from agent.ui.listing import named
+from agent.ui.messages import (
+    ActionRequested,
+    CaseChosen,
+    CaseFormSubmitted,
+    ContactSubmitted,
+    CounterChanged,
+    PromptShown,
+    SaleReported,
+    SaleRequested,
+)
+from agent.ui.sales import SaleLine, recent_sales
 from agent.ui.sanitise import sanitise
-from agent.ui.screens import ContactScreen, CounterScreen, PaymentScreen, RecoveryScreen
+from agent.ui.screens import (
+    CaseFormScreen,
+    CaseScreen,
+    CasesScreen,
+    ContactScreen,
+    CounterScreen,
+    FollowupsScreen,
+    PaymentScreen,
+    RecoveryScreen,
+    SalesScreen,
+)
 from agent.ui.view import (
     EntryProblem,
     contact_summary,
+    local_zone,
     paused_text,
     render,
     sale_entry,
     show_fact,
     status_text,
+    till_receipt,
 )
 from agent.ui.widgets import StatusBar
 from domain.effects import ShowPrompt
@@ -44,6 +69,16 @@ from flows.prompts import DEFAULT_LANGUAGE, LANGUAGES
 
 S = TypeVar("S", bound=Screen)
 STATUS_EVERY = 1.0  # seconds between redraws of the status line (the round-trip time changes unannounced)
+# Screens opened from the counter screen to look things up; "back to the till" closes them.
+SIDE_SCREENS = (SalesScreen, CasesScreen, FollowupsScreen, CaseScreen, CaseFormScreen)
+
+
+def login_name() -> str:
+    """Who records an attempt or closes a case, until they type their own name: this PC's login."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "cashier"
 
 
 class CashierApp(App[None]):
@@ -54,7 +89,7 @@ class CashierApp(App[None]):
     language: reactive[str] = reactive(DEFAULT_LANGUAGE, init=False)
 
     def __init__(self, counter: Counter, *, contacts: ContactStore, cases: CaseStore,
-                 language: str = DEFAULT_LANGUAGE, tz: tzinfo | None = None) -> None:
+                 language: str = DEFAULT_LANGUAGE, tz: tzinfo | None = None, operator: str | None = None) -> None:
         if language not in LANGUAGES:
             raise ValueError(f"no cashier screens in language {language!r}; available: {', '.join(LANGUAGES)}")
         super().__init__()
@@ -62,6 +97,7 @@ class CashierApp(App[None]):
         self.contacts = contacts
         self.cases = cases
         self.tz = tz
+        self.operator = operator or login_name()  # the name a contact attempt or a closing is recorded under
         self.desk = Desk()
         self.set_reactive(CashierApp.language, language)
         self._listened: tuple[Callable[..., Any] | None, Callable[..., Any] | None] | None = None
@@ -201,6 +237,60 @@ class CashierApp(App[None]):
         return label("recovery.case", self.language, case_id=sanitise(case.case_id, single_line=True),
                      state=sanitise(case.state, single_line=True), next=due)
 
+    def till_line(self, matter: Matter) -> str:
+        """What the till shows while a recovery is on screen, when it is another sale (the right card's)."""
+        current = self.desk.current_sale()
+        if current is None or current.sale_id == matter.sale_id:
+            return ""
+        return label("recovery.till", self.language, prompt=render(current.prompt, self.language, self.tz).title)
+
+    def recent_sales(self) -> list[SaleLine]:
+        live = {flow.ctx.sale.sale_id for flow in self.counter.flows.values() if flow.ctx.sale is not None}
+        return recent_sales(self.counter.journal, live)
+
+    def case_rows(self, state: str | None, overdue: bool, case_type: str | None) -> list[CaseRow]:
+        return self.cases.list(state, overdue, case_type)
+
+    def case_types(self) -> tuple[str, ...]:
+        return self.cases.case_types()
+
+    def followup_rows(self, today_only: bool) -> tuple[list[CaseRow], datetime]:
+        """The open cases by next follow-up, overdue first: those due by the end of today (in the app's zone),
+        or all of them; and the moment 'today' ends."""
+        zone = local_zone(self.tz)
+        today = self.counter.clock.now().astimezone(zone).date()
+        end = datetime.combine(today, time.max, tzinfo=zone)
+        return self.cases.followups(until=end if today_only else None), end
+
+    def case(self, case_id: str) -> Case:
+        return self.cases.get(case_id)
+
+    def case_contact(self, case: Case) -> str:
+        """The case's contact as the manager may see it: masked, with the channel the customer prefers."""
+        if case.contact_id is None:
+            return label("case.contact_none", self.language)
+        try:
+            found = self.contacts.get(case.contact_id)
+        except (ContactUnavailable, ContactKeyError) as exc:
+            return label("case.contact_hidden", self.language, contact_id=sanitise(case.contact_id, single_line=True),
+                         reason=sanitise(exc, single_line=True))
+        if isinstance(found, Contact):
+            masked, channel = contact_summary(found)
+            return " · ".join([*masked, label(f"channel.{channel}", self.language)])
+        if isinstance(found, Declined):
+            return label("case.contact_declined", self.language)
+        return label("case.contact_purged", self.language)
+
+    def preferred_channel(self, case: Case) -> str | None:
+        """The channel the customer asked to be contacted on, to start the attempt form with."""
+        if case.contact_id is None:
+            return None
+        try:
+            found = self.contacts.get(case.contact_id)
+        except (ContactUnavailable, ContactKeyError):
+            return None
+        return found.details.channel.value if isinstance(found, Contact) else None
+
     # -- what the cashier asks for ------------------------------------------------------------------
 
     def on_sale_requested(self, message: SaleRequested) -> None:
@@ -248,6 +338,66 @@ class CashierApp(App[None]):
             matter.contact = contact_summary(found)
         self._act(message.flow_id, "contact_saved", contact_id=contact_id)
 
+    async def on_sale_reported(self, message: SaleReported) -> None:
+        """A recent sale reported charged to the wrong card, or its receipt unpaid: the counter starts the
+        recovery (the recovery screen comes up with its first prompt), or says why it cannot."""
+        screen = self._screen_of(SalesScreen)
+        assert screen is not None
+        try:
+            if message.problem == "wrong_card":
+                self.counter.report_wrong_card(message.sale_id)
+            else:
+                receipt = till_receipt(message.receipt, self.language)
+                self.counter.report_unpaid(message.sale_id, receipt_id=receipt)
+        except EntryProblem as problem:
+            screen.ask_receipt(str(problem))
+            return
+        except ValueError as exc:
+            problem = label("sales.not_reported", self.language, problem=sanitise(exc, single_line=True))
+            line = screen.lines.get(message.sale_id)
+            if message.problem == "unpaid" and line is not None and line.receipt_id is None \
+                    and not message.receipt.strip():
+                screen.ask_receipt(problem)  # the receipt the customer holds is the till's: its number
+            else:
+                screen.show_problem(problem)
+            return
+        await self._close_side_screens()
+
+    async def on_case_chosen(self, message: CaseChosen) -> None:
+        await self.push_screen(CaseScreen(message.case_id))
+
+    async def on_case_form_submitted(self, message: CaseFormSubmitted) -> None:
+        form = self._screen_of(CaseFormScreen)
+        fields = message.fields
+        try:
+            if message.kind == "attempt":
+                case = self.cases.record_attempt(message.case_id, channel=fields["channel"],
+                                                 outcome=fields["outcome"], who=fields["who"],
+                                                 note=fields["note"] or None)
+                done = label("case.recorded", self.language, channel=named("channel", fields["channel"], self.language),
+                             outcome=named("outcome", fields["outcome"], self.language),
+                             next=show_fact(case.next_followup, self.tz) if case.next_followup else "—")
+            else:
+                case = self.cases.close(message.case_id, resolution=fields["resolution"], who=fields["who"],
+                                        note=fields["note"] or None)
+                done = label("case.closed_now", self.language,
+                             resolution=named("resolution", case.resolution, self.language))
+        except CaseInputError as exc:
+            if form is not None:
+                form.show_errors({exc.field: sanitise(exc.reason, single_line=True)})
+            return
+        except CaseError as exc:
+            if form is not None:
+                form.show_problem(label("app.not_done", self.language, problem=sanitise(exc, single_line=True)))
+            return
+        if isinstance(self.screen, CaseFormScreen):
+            await self.pop_screen()
+        screen = self._screen_of(CaseScreen)
+        if screen is not None:
+            screen.show_problem("")
+            screen.show_done(done)
+        self._redraw()
+
     def _act(self, flow_id: str, action: str, **data: Any) -> bool:
         try:
             self.counter.act(flow_id, action, **data)
@@ -279,7 +429,41 @@ class CashierApp(App[None]):
 
     async def action_till(self) -> None:
         self.desk.leave_recovery()
+        await self._close_side_screens()
         await self._route()
+
+    async def action_recent_sales(self) -> None:
+        await self._open_side(SalesScreen())
+
+    async def action_cases(self) -> None:
+        await self._open_side(CasesScreen())
+
+    async def action_followups(self) -> None:
+        await self._open_side(FollowupsScreen())
+
+    async def action_back(self) -> None:
+        """Close the side screen on top (a case, a form): back to the one it was opened from."""
+        if isinstance(self.screen, SIDE_SCREENS):
+            await self.pop_screen()
+            self._redraw()
+
+    async def action_case_form(self, case_id: str, kind: str) -> None:
+        try:
+            case = self.cases.get(case_id)
+        except CaseError as exc:
+            self._problem(label("app.not_done", self.language, problem=sanitise(exc, single_line=True)))
+            return
+        await self.push_screen(CaseFormScreen(case.case_id, kind, who=self.operator,
+                                              channel=self.preferred_channel(case)))
+
+    async def _open_side(self, screen: Screen) -> None:
+        """A list opened from the till, or from another list: it replaces any list already open."""
+        await self._close_side_screens()
+        await self.push_screen(screen)
+
+    async def _close_side_screens(self) -> None:
+        while isinstance(self.screen, SIDE_SCREENS):
+            await self.pop_screen()
 
     async def action_close_contact(self) -> None:
         form = self._screen_of(ContactScreen)

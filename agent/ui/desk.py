@@ -56,6 +56,9 @@ class Desk:
         matter = self.matters.get(flow_id)
         if matter is None:
             matter = self.matters[flow_id] = Matter(flow_id, flow, prompt, sale_id, next(self._order), live)
+            if flow == "sale" and live and sale_id is not None:
+                # A sale the counter started itself (the right card after a wrong one) is the till's now.
+                self.sale_id = sale_id
         else:
             matter.prompt, matter.live, matter.order = prompt, live, next(self._order)
             matter.sale_id = sale_id or matter.sale_id

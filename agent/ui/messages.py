@@ -55,3 +55,33 @@ class ContactSubmitted(Message):
         self.flow_id = flow_id
         self.fields = {"consent": consent, "name": name, "phone": phone, "email": email, "wechat_id": wechat_id,
                        "channel": channel, "note": note}
+
+
+class SaleReported(Message):
+    """The cashier reports a recent sale: charged to the wrong card ("wrong_card"), or its receipt not paid
+    ("unpaid", with the till's receipt number as typed when the sale printed none of ours)."""
+
+    def __init__(self, sale_id: str, problem: str, receipt: str = "") -> None:
+        super().__init__()
+        self.sale_id = sale_id
+        self.problem = problem
+        self.receipt = receipt
+
+
+class CaseChosen(Message):
+    """The manager opens a case from a list."""
+
+    def __init__(self, case_id: str) -> None:
+        super().__init__()
+        self.case_id = case_id
+
+
+class CaseFormSubmitted(Message):
+    """A contact attempt ("attempt": channel, outcome, who, note) or a closing ("close": resolution, who,
+    note) as typed, for one case."""
+
+    def __init__(self, case_id: str, kind: str, fields: dict[str, str]) -> None:
+        super().__init__()
+        self.case_id = case_id
+        self.kind = kind
+        self.fields = fields

@@ -15,6 +15,8 @@ from rich.text import Text
 
 from agent.contacts import Contact
 from agent.counter import Screen as CounterScreen
+from agent.journal.errors import CardDataRefused
+from agent.journal.guard import check_payload
 from agent.ui.labels import label
 from agent.ui.sanitise import sanitise
 from domain.effects import ShowPrompt
@@ -27,6 +29,7 @@ _TEXTUAL_KEYS = {"Esc": "escape"}
 # The facts shown above a recovery's steps, in this order, when the prompt has them.
 FACTS = ("time", "amount", "masked", "stan", "code", "auth_code", "reason")
 REFERENCE_MAX = 40
+RECEIPT_MAX = 40
 
 
 class EntryProblem(ValueError):
@@ -48,6 +51,21 @@ def sale_entry(amount: str, reference: str, language: str) -> tuple[Money, str |
     if cleaned is not None and len(cleaned) > REFERENCE_MAX:
         raise EntryProblem(label("sale.reference_bad", language, max=REFERENCE_MAX))
     return money, cleaned
+
+
+def till_receipt(text: str, language: str) -> str | None:
+    """The till's receipt number as typed, checked: None when left empty, or `EntryProblem`. It is journaled
+    and printed on the NOT PAID slip, so a card number typed by mistake is refused here, as the journal would."""
+    cleaned = sanitise(text, single_line=True).strip()
+    if not cleaned:
+        return None
+    if len(cleaned) > RECEIPT_MAX:
+        raise EntryProblem(label("sales.receipt_long", language, max=RECEIPT_MAX))
+    try:
+        check_payload("receipt_unpaid_reported", {"receipt_id": cleaned})
+    except CardDataRefused:
+        raise EntryProblem(label("sales.receipt_card", language)) from None
+    return cleaned
 
 
 def textual_key(key: str) -> str:

@@ -13,9 +13,11 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC
 from pathlib import Path
 
+from textual import events
+from textual.keys import _character_to_key
 from textual.pilot import Pilot
 
-from agent.cases import CaseStore
+from agent.cases import CaseSettings, CaseStore
 from agent.contacts import ContactStore
 from agent.ui import CashierApp
 from agent.ui.widgets import Banner, Notice, PromptView, StatusBar
@@ -36,7 +38,13 @@ class Cashier:
             await self.pilot.pause()
 
     async def type(self, text: str) -> None:
-        await self.pilot.press(*text)
+        """Type into the focused field: one key event a character, in order, as a keyboard sends them, then
+        wait for the app to take them in (the pilot's `press` waits after every key; a field needs no more)."""
+        for char in text:
+            key = events.Key(_character_to_key(char), char)
+            key.set_sender(self.app)
+            self.app.post_message(key)
+        await self.pilot.pause()
 
     async def clear(self, selector: str) -> None:
         """Empty a field the way a cashier does: focus it and backspace over what is there."""
@@ -68,9 +76,11 @@ class Cashier:
         return [strip.text for strip in self.app.screen._compositor.render_strips()]
 
 
-def run(tmp_path: Path, scenario: Callable[[Cashier], Awaitable[None]], *, before=None, **options) -> None:
+def run(tmp_path: Path, scenario: Callable[[Cashier], Awaitable[None]], *, before=None,
+        case_settings: CaseSettings | None = None, **options) -> None:
     """A rig, a cashier app on its counter at 80x24 in Chinese (times in UTC), and the scenario. `before(rig)`
-    runs on the counter before the app opens."""
+    runs on the counter before the app opens; `case_settings` are the follow-up rules (the PC's zone by
+    default)."""
     async def main() -> None:
         rig = Rig(tmp_path / "j.sqlite")
         await rig.start()
@@ -78,7 +88,7 @@ def run(tmp_path: Path, scenario: Callable[[Cashier], Awaitable[None]], *, befor
             if before is not None:
                 await before(rig)
             app = CashierApp(rig.counter, contacts=ContactStore(rig.journal, KEY),
-                             cases=CaseStore(rig.journal, rig.clock), tz=UTC, **options)
+                             cases=CaseStore(rig.journal, rig.clock, case_settings), tz=UTC, **options)
             async with app.run_test(size=SIZE) as pilot:
                 cashier = Cashier(rig, app, pilot)
                 await cashier.settle()

@@ -5,16 +5,19 @@ from datetime import UTC, datetime
 
 import pytest
 
+from agent.cases import Attempt, CaseRow
 from agent.counter import Screen as CounterState
 from agent.ui.labels import catalogue, label
-from agent.ui.view import EntryProblem, facts_text, render, sale_entry, status_text, textual_key
+from agent.ui.listing import attempt_cells, case_cells, sale_cells, sale_detail
+from agent.ui.sales import SaleLine
+from agent.ui.view import EntryProblem, facts_text, render, sale_entry, status_text, textual_key, till_receipt
 from domain.effects import ShowPrompt
 from domain.events import DeviceState, PrinterCondition, ReaderStatus
 from domain.money import Money
 from flows.prompts import LANGUAGES
 from flows.prompts import catalogue as prompt_catalogue
 
-APP_KEYS = {"enter", "f12", "ctrl+r", "ctrl+t", "ctrl+q", "tab", "shift+tab"}
+APP_KEYS = {"enter", "f12", "ctrl+r", "ctrl+t", "ctrl+s", "ctrl+o", "ctrl+q", "tab", "shift+tab"}
 
 
 def test_every_label_reads_in_both_languages():
@@ -82,3 +85,35 @@ def test_a_good_entry_is_exact_money_and_a_clean_reference():
     assert sale_entry("1", " A-1\x1b[2J ", "en") == (Money(100), "A-1")
     with pytest.raises(EntryProblem, match=r"^Type the amount"):
         sale_entry("", "", "en")
+
+
+def test_the_tills_receipt_number_is_cleaned_and_a_card_number_in_it_refused():
+    assert till_receipt("  0042\x1b[2J ", "en") == "0042"
+    assert till_receipt(" \t", "en") is None
+    with pytest.raises(EntryProblem, match=r"^That looks like a card number"):
+        till_receipt("4111 1111 1111 1111", "en")
+    with pytest.raises(EntryProblem, match=r"^小票号过长（最多 40 个字符）"):
+        till_receipt("x" * 41, "zh-CN")
+
+
+def test_a_sale_and_a_case_as_the_lists_show_them():
+    at = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
+    line = SaleLine("sale-3\x1b[2J", at, Money(5800), "411111******1111", "000002", at, "approved", "sale-3-000002",
+                    live=False, paid_by=None, followed=("wrong_card-4",))
+    assert sale_cells(line, "en", UTC) == ("01-05 02:00", "sale-3", "CNY 58.00", "****1111", "Approved",
+                                           "wrong_card-4")
+    assert sale_detail(line, "zh-CN", UTC).plain == (
+        "时间 2026-01-05 02:00:00  ·  金额 CNY 58.00  ·  卡号 411111******1111  ·  凭证号 000002  ·  "
+        "小票 sale-3-000002  ·  结果 已批准  ·  跟进 wrong_card-4")
+    paid = SaleLine("sale-5", at, Money(1251), None, None, None, "declined", None, live=False, paid_by="cash",
+                    followed=())
+    assert sale_cells(paid, "zh-CN", UTC)[3:] == ("—", "已付（现金）", "—")
+    open_ = SaleLine("sale-6", at, Money(100), None, None, None, None, None, live=True, paid_by=None, followed=())
+    assert sale_cells(open_, "en", UTC)[4] == "In progress"
+
+    attempt = Attempt(at, "phone", "no_answer", "li", None, "rang \x1b]0;x\x07twice", "attempt_recorded")
+    row = CaseRow("network_drop-2", "network_drop", "open", at, Money(3000), "411111******1111", 1, attempt,
+                  datetime(2026, 1, 6, 2, 0, tzinfo=UTC), True)
+    assert [cell if isinstance(cell, str) else cell.plain for cell in case_cells(row, "zh-CN", UTC)] == \
+        ["network_drop-2", "交易失败·网络", "CNY 30.00", "1", "01-06 02:00 逾期"]
+    assert attempt_cells(attempt, "en", UTC) == ("01-05 02:00", "Phone", "no answer", "li", "rang twice")

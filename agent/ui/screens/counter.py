@@ -63,6 +63,8 @@ class CounterScreen(KeyedScreen):
                 *self.flow_bindings(matter)]
         if recoveries:
             keys.append(Binding("ctrl+r", "app.recovery", label("recovery.open", language), key_display="^R"))
+        keys += [Binding("ctrl+s", "app.recent_sales", label("sales.open", language), key_display="^S"),
+                 Binding("ctrl+o", "app.cases", label("cases.open", language), key_display="^O")]
         self.rebind(keys)
 
     def show_problem(self, problem: str) -> None:

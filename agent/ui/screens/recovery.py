@@ -61,7 +61,7 @@ class RecoveryScreen(KeyedScreen):
         offered = tuple(a for a in shown.actions if a[2] in matter.actions)
         note = "" if matter.live else label("recovery.finished", language)
         self.query_one(PromptView).show(prompt_body(shown, note), prompt_plain(shown, note), actions_text(offered))
-        lines = [line for line in (app.contact_line(matter), app.case_line(matter)) if line]
+        lines = [line for line in (app.contact_line(matter), app.case_line(matter), app.till_line(matter)) if line]
         self.outcome = "\n".join(lines)
         outcome.update(Text(self.outcome))
         outcome.display = bool(lines)

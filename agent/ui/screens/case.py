@@ -1,0 +1,216 @@
+"""One case for the manager: its facts (amount, masked card, sales, the customer's contact masked, the next
+follow-up, escalations, how it was closed) and its attempts log; F2 records a contact attempt, F3 closes it.
+
+The form for either is a modal: the channel, then an outcome among those the channel allows, who made it
+and a note — or a resolution, who and a note. The store checks them; the field it refuses is named inline
+under it, with the reason.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Footer, Input, Label, Select, Static
+
+from agent.cases import CHANNELS, OUTCOMES_BY_CHANNEL, RESOLUTIONS, CaseError
+from agent.ui.labels import label
+from agent.ui.listing import attempt_cells, attempt_headers, case_facts, case_heading, named, one_line
+from agent.ui.messages import CaseFormSubmitted
+from agent.ui.screens.base import KeyedModal, KeyedScreen
+from agent.ui.widgets import FactsView, Listing, Notice, StatusBar
+
+NOTE_MAX = 500  # the store keeps at most this much of a note
+WHO_MAX = 64
+FORMS = {"attempt": ("channel", "outcome", "who", "note"), "close": ("resolution", "who", "note")}
+
+
+class CaseScreen(KeyedScreen):
+    def __init__(self, case_id: str) -> None:
+        super().__init__()
+        self.case_id = case_id
+        self.done = ""  # what was just recorded, as shown
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        yield Static(id="heading")
+        yield FactsView(id="case-facts")
+        yield Static(id="attempts-heading")
+        yield Listing(id="attempts")
+        yield Static(id="done")
+        yield Notice(id="notice")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one(Listing).focus()
+
+    def refresh_view(self) -> None:
+        if not self.ready:
+            return
+        app, language = self.cashier, self.cashier.language
+        self.query_one(StatusBar).show(app.status())
+        keys = [Binding("escape", "app.back", label("app.back", language), key_display="Esc")]
+        try:
+            case = app.case(self.case_id)
+        except CaseError as exc:
+            self.query_one("#heading", Static).update(Text(label("case.gone", language, problem=one_line(exc))))
+            self.query_one(FactsView).show(Text())
+            self.query_one(Listing).show((), [])
+            self.rebind(keys)
+            return
+        self.query_one("#heading", Static).update(case_heading(case, language))
+        self.query_one(FactsView).show(case_facts(case, app.case_contact(case), language, app.tz))
+        count = len(case.attempts)
+        self.query_one("#attempts-heading", Static).update(Text(
+            label("case.attempts", language, count=count) if count else label("case.attempts_none", language),
+            style="bold"))
+        self.query_one(Listing).show(attempt_headers(language), [
+            (str(number), attempt_cells(attempt, language, app.tz))
+            for number, attempt in reversed(list(enumerate(case.attempts)))])  # the latest first
+        done = self.query_one("#done", Static)
+        done.update(Text(self.done))
+        done.display = bool(self.done)
+        case_id = repr(case.case_id)
+        keys.insert(0, Binding("f2", f"app.case_form({case_id}, 'attempt')", label("case.record", language),
+                               key_display="F2"))
+        if case.state == "open":
+            keys.insert(1, Binding("f3", f"app.case_form({case_id}, 'close')", label("case.close", language),
+                                   key_display="F3"))
+        self.rebind(keys)
+
+    # -- set down by the app ---------------------------------------------------------------------------
+
+    def show_problem(self, problem: str) -> None:
+        self.query_one(Notice).show(problem)
+
+    def show_done(self, done: str) -> None:
+        self.done = done
+        self.refresh_view()
+
+    @property
+    def plain(self) -> str:
+        """The case's facts and its attempts as text, for tests and logs."""
+        rows = ["  ".join(cells) for cells in self.query_one(Listing).plain]
+        return "\n".join([self.query_one(FactsView).plain, *rows])
+
+
+class CaseFormScreen(KeyedModal):
+    """Dismissed by the app once the store took it; Esc goes back without saving."""
+
+    def __init__(self, case_id: str, kind: str, *, who: str, channel: str | None = None) -> None:
+        if kind not in FORMS:
+            raise ValueError(f"no case form {kind!r}; forms: {', '.join(FORMS)}")
+        super().__init__()
+        self.case_id = case_id
+        self.kind = kind
+        self.fields = FORMS[kind]
+        self.who = who
+        self.channel = channel if channel in CHANNELS else CHANNELS[0]  # the customer's preferred, else phone
+        self.errors: dict[str, str] = {}  # field -> what is wrong with it, as shown
+        self._labelled = ""  # the language the choices were last labelled in
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="case-form"):
+            yield Static(id="form-title")
+            for field in self.fields:
+                with Horizontal(classes="row", id=f"row-{field}"):
+                    yield Label(id=f"label-{field}", classes="field-label")
+                    if field == "channel":
+                        yield Select([(value, value) for value in CHANNELS], id="channel", value=self.channel,
+                                     allow_blank=False, compact=True, type_to_search=False)
+                    elif field in ("outcome", "resolution"):
+                        yield Select([], id=field, compact=True, type_to_search=False)
+                    else:
+                        yield Input(id=field, compact=True, max_length=NOTE_MAX if field == "note" else WHO_MAX)
+                yield Static(id=f"error-{field}", classes="field-error")
+            yield Notice(id="notice")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        if "who" in self.fields:
+            self.query_one("#who", Input).value = self.who
+        self.query_one(f"#{self.fields[0]}").focus()
+
+    def refresh_view(self) -> None:
+        if not self.ready:
+            return
+        language = self.cashier.language
+        title = "form.attempt_title" if self.kind == "attempt" else "form.close_title"
+        self.query_one("#form-title", Static).update(
+            Text(label(title, language, case_id=one_line(self.case_id)), style="bold"))
+        for field in self.fields:
+            self.query_one(f"#label-{field}", Label).update(label(f"form.{field}", language))
+            error = self.query_one(f"#error-{field}", Static)
+            error.update(Text(self.errors.get(field, "")))
+            error.display = field in self.errors
+        if "note" in self.fields:
+            self.query_one("#note", Input).placeholder = label("form.note_hint", language)
+        if self._labelled != language:
+            self._label_choices(language)
+        self.rebind([Binding("f5", "save", label("form.save", language), key_display="F5", priority=True),
+                     Binding("escape", "app.back", label("app.back", language), key_display="Esc")])
+
+    def _label_choices(self, language: str) -> None:
+        """Fill (or relabel) the choices in the cashier's language, keeping what was chosen."""
+        self._labelled = language
+        for select in self.query(Select):
+            select.prompt = label("form.choose", language)
+        if self.kind == "attempt":
+            channel = self.query_one("#channel", Select)
+            chosen = channel.value if channel.value in CHANNELS else self.channel
+            channel.set_options([(named("channel", value, language), value) for value in CHANNELS])
+            channel.value = chosen
+            self._offer_outcomes(language, keep=True)
+        else:
+            self._relabel(self.query_one("#resolution", Select), "resolution", RESOLUTIONS, language)
+
+    def _offer_outcomes(self, language: str, keep: bool) -> None:
+        """The outcomes the chosen channel allows (an e-mail is sent or fails; nobody leaves one a message)."""
+        self.channel = str(self.query_one("#channel", Select).value)
+        outcome = self.query_one("#outcome", Select)
+        allowed = OUTCOMES_BY_CHANNEL[self.channel]
+        if keep:
+            self._relabel(outcome, "outcome", allowed, language)
+        else:
+            outcome.set_options([(named("outcome", value, language), value) for value in allowed])
+
+    @staticmethod
+    def _relabel(select: Select, section: str, values: tuple[str, ...], language: str) -> None:
+        chosen = select.value
+        select.set_options([(named(section, value, language), value) for value in values])
+        if chosen in values:
+            select.value = chosen
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "channel" and str(event.select.value) != self.channel and self._labelled:
+            self._offer_outcomes(self.cashier.language, keep=False)
+
+    # -- set down by the app ---------------------------------------------------------------------------
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        """Each problem under its field, and the cursor on the first; a field this form does not have (the
+        time an attempt was made) goes on the notice line."""
+        self.errors = {field: reason for field, reason in errors.items() if field in self.fields}
+        others = [f"{field}: {reason}" for field, reason in errors.items() if field not in self.fields]
+        self.show_problem("; ".join(others))
+        self.refresh_view()
+        first = next((field for field in self.fields if field in self.errors), None)
+        if first is not None:
+            self.query_one(f"#{first}").focus()
+
+    def show_problem(self, problem: str) -> None:
+        self.query_one(Notice).show(problem)
+
+    # -- the manager's keys ----------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        values: dict[str, str] = {}
+        for field in self.fields:
+            widget = self.query_one(f"#{field}")
+            if isinstance(widget, Select):
+                values[field] = "" if widget.is_blank() else str(widget.value)
+            else:
+                assert isinstance(widget, Input)
+                values[field] = widget.value
+        self.post_message(CaseFormSubmitted(self.case_id, self.kind, values))

@@ -1,0 +1,133 @@
+"""The manager's lists: the cases, filtered by state (open, overdue, closed, all) and by type; and the
+follow-ups due today, overdue first. Enter opens the case under the cursor."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Static
+
+from agent.cases import CaseRow
+from agent.ui.labels import label
+from agent.ui.listing import case_cells, case_headers, case_row_detail, followup_cells, followup_headers
+from agent.ui.messages import CaseChosen
+from agent.ui.screens.base import KeyedScreen
+from agent.ui.view import flow_name
+from agent.ui.widgets import Banner, FactsView, Listing, Notice, StatusBar
+
+# The state filter, in the order F2 goes round them: (label, state for the store, overdue only).
+STATES = (("open", "open", False), ("overdue", "open", True), ("closed", "closed", False), ("all", None, False))
+
+
+class CaseList(KeyedScreen):
+    """A list of cases with the highlighted one's facts under it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, CaseRow] = {}  # as last drawn, by case id
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        yield Banner(id="banner")
+        yield Static(id="heading")
+        yield Listing(id="cases")
+        yield FactsView(id="detail")
+        yield Notice(id="notice")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one(Listing).focus()
+
+    def draw(self, heading: str, headers: tuple[str, ...], rows: list[CaseRow], cells) -> None:
+        app = self.cashier
+        self.query_one(StatusBar).show(app.status())
+        self.query_one(Banner).show(app.paused())
+        self.query_one("#heading", Static).update(Text(heading, style="bold"))
+        self.rows = {row.case_id: row for row in rows}
+        self.query_one(Listing).show(headers, [(row.case_id, cells(row, app.language, app.tz)) for row in rows])
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        chosen = self.query_one(Listing).chosen
+        row = self.rows.get(chosen) if chosen is not None else None
+        app = self.cashier
+        self.query_one(FactsView).show(case_row_detail(row, app.language, app.tz) if row is not None else Text())
+
+    def on_data_table_row_highlighted(self, _: DataTable.RowHighlighted) -> None:
+        self._show_detail()
+
+    def show_problem(self, problem: str) -> None:
+        self.query_one(Notice).show(problem)
+
+    @property
+    def plain(self) -> list[list[str]]:
+        return self.query_one(Listing).plain
+
+    def keys(self, *bindings: Binding) -> None:
+        language = self.cashier.language
+        self.rebind([*bindings,
+                     Binding("enter", "show_case", label("cases.show", language), key_display="Enter", priority=True),
+                     Binding("escape", "app.till", label("app.back", language), key_display="Esc")])
+
+    def action_show_case(self) -> None:
+        chosen = self.query_one(Listing).chosen
+        if chosen is not None:
+            self.post_message(CaseChosen(chosen))
+
+
+class CasesScreen(CaseList):
+    state = 0  # index in STATES
+    case_type: str | None = None  # None: every type
+
+    def refresh_view(self) -> None:
+        if not self.ready:
+            return
+        app, language = self.cashier, self.cashier.language
+        name, state, overdue = STATES[self.state]
+        rows = app.case_rows(state, overdue, self.case_type)
+        kind = flow_name(self.case_type, language) if self.case_type else label("cases.type_all", language)
+        if rows:
+            heading = label("cases.heading", language, state=label(f"cases.state_{name}", language), type=kind,
+                            count=len(rows), overdue=sum(row.overdue for row in rows))
+        else:
+            heading = f"{label(f'cases.state_{name}', language)} · {kind}: {label('cases.empty', language)}"
+        self.draw(heading, case_headers(language), rows, case_cells)
+        self.keys(Binding("f2", "next_state", label("cases.state_key", language), key_display="F2"),
+                  Binding("f3", "next_type", label("cases.type_key", language), key_display="F3"),
+                  Binding("f4", "app.followups", label("followups.open", language), key_display="F4"))
+
+    def action_next_state(self) -> None:
+        self.state = (self.state + 1) % len(STATES)
+        self.refresh_view()
+
+    def action_next_type(self) -> None:
+        types = [None, *self.cashier.case_types()]
+        self.case_type = types[(types.index(self.case_type) + 1) % len(types)] if self.case_type in types else None
+        self.refresh_view()
+
+
+class FollowupsScreen(CaseList):
+    today_only = True
+
+    def refresh_view(self) -> None:
+        if not self.ready:
+            return
+        app, language = self.cashier, self.cashier.language
+        rows, end = app.followup_rows(self.today_only)
+        overdue = sum(row.overdue for row in rows)
+        if not rows:
+            heading = label("followups.empty_today" if self.today_only else "followups.empty_all", language)
+        elif self.today_only:
+            heading = label("followups.heading_today", language, date=end.date().isoformat(), count=len(rows),
+                            overdue=overdue)
+        else:
+            heading = label("followups.heading_all", language, count=len(rows), overdue=overdue)
+        self.draw(heading, followup_headers(language), rows, followup_cells)
+        scope = "followups.show_all" if self.today_only else "followups.show_today"
+        self.keys(Binding("f2", "scope", label(scope, language), key_display="F2"),
+                  Binding("f4", "app.cases", label("cases.open", language), key_display="F4"))
+
+    def action_scope(self) -> None:
+        self.today_only = not self.today_only
+        self.refresh_view()
