@@ -429,8 +429,9 @@ class CashierApp(App[None]):
 
     async def action_till(self) -> None:
         self.desk.leave_recovery()
-        await self._close_side_screens()
-        await self._route()
+        await self._route()  # puts the recovery screen away
+        await self._close_side_screens()  # and the lists a recovery came up over
+        self._redraw()
 
     async def action_recent_sales(self) -> None:
         await self._open_side(SalesScreen())

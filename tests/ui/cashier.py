@@ -37,11 +37,13 @@ class Cashier:
         for _ in range(2):  # the message, then the screen it may push drawing itself
             await self.pilot.pause()
 
-    async def type(self, text: str) -> None:
-        """Type into the focused field: one key event a character, in order, as a keyboard sends them, then
-        wait for the app to take them in (the pilot's `press` waits after every key; a field needs no more)."""
-        for char in text:
-            key = events.Key(_character_to_key(char), char)
+    async def type(self, text: str, *then: str) -> None:
+        """Type into the focused field: one key event a character, in order, as a keyboard sends them (and the
+        keys `then`, e.g. "enter", in the same burst), then wait for the app to take them in. The pilot's
+        `press` waits after every key; a field needs no more, and a burst is what a fast typist sends."""
+        keys = [events.Key(_character_to_key(char), char) for char in text]
+        keys += [events.Key(key, "\r" if key == "enter" else None) for key in then]
+        for key in keys:
             key.set_sender(self.app)
             self.app.post_message(key)
         await self.pilot.pause()

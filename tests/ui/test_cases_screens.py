@@ -117,14 +117,15 @@ def test_a_contact_attempt_refused_inline_then_recorded_and_the_case_closed(tmp_
         assert not rig.events("contact_attempt_recorded")
 
         await cashier.pilot.press("ctrl+u")  # the note emptied, and a good one typed
-        await cashier.type("ok")
+        await cashier.type("[b]ok")
         await cashier.pilot.press("f5")
         await cashier.settle()
         assert isinstance(app.screen, CaseScreen)
         (attempt,) = app.cases.get(DROP).attempts
-        assert (attempt.channel, attempt.outcome, attempt.who, attempt.note) == ("sms", "sent", "li", "ok")
+        assert (attempt.channel, attempt.outcome, attempt.who, attempt.note) == ("sms", "sent", "li", "[b]ok")
         assert app.screen.done == "已记录：短信 · 已发送；下次跟进 2026-01-06 10:00:00"
-        assert app.screen.query_one("#attempts").plain == [["01-05 10:00", "短信", "已发送", "li", "ok"]]
+        assert app.screen.query_one("#attempts").plain == [["01-05 10:00", "短信", "已发送", "li", "[b]ok"]]
+        assert "[b]ok" in "\n".join(cashier.lines())  # shown as typed, not taken for markup
         assert "逾期" not in app.screen.plain
 
         await cashier.pilot.press("f3")  # close it

@@ -3,6 +3,7 @@ in the footer — follow the prompt on it and the cashier's language."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from textual.binding import Binding, BindingsMap
@@ -44,6 +45,14 @@ class Keyed:
 
     def refresh_view(self) -> None:
         """Redraw from the app's state; each screen draws its own."""
+
+    def after_keys(self, callback: Callable[[], object]) -> None:
+        """Run `callback` once the focused field has taken in the keys typed before the one that called it. A
+        priority binding (Enter on the amount, F5 on a form) acts as soon as its key arrives, while the keys
+        typed just before it may still wait in the field's queue: a fast cashier's (or a keyboard wedge's)
+        "58⏎" would find the amount empty."""
+        target = self.focused or self  # type: ignore[attr-defined]
+        target.call_later(callback)
 
     def action_flow_action(self, flow_id: str, action: str) -> None:
         self.post_message(ActionRequested(flow_id, action))  # type: ignore[attr-defined]

@@ -205,6 +205,9 @@ class CaseFormScreen(KeyedModal):
     # -- the manager's keys ----------------------------------------------------------------------------
 
     def action_save(self) -> None:
+        self.after_keys(self._save)
+
+    def _save(self) -> None:
         values: dict[str, str] = {}
         for field in self.fields:
             widget = self.query_one(f"#{field}")

@@ -71,6 +71,9 @@ class CaseList(KeyedScreen):
                      Binding("escape", "app.till", label("app.back", language), key_display="Esc")])
 
     def action_show_case(self) -> None:
+        self.after_keys(self._show_case)  # the arrows pressed before Enter move the cursor first
+
+    def _show_case(self) -> None:
         chosen = self.query_one(Listing).chosen
         if chosen is not None:
             self.post_message(CaseChosen(chosen))

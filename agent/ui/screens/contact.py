@@ -91,6 +91,9 @@ class ContactScreen(KeyedModal):
     # -- the cashier's keys ----------------------------------------------------------------------------
 
     def action_save(self) -> None:
+        self.after_keys(self._save)
+
+    def _save(self) -> None:
         values = {field: self.query_one(f"#{field}", Input).value for field in TEXT_FIELDS}
         pressed = self.query_one("#channel", RadioSet).pressed_button
         channel = pressed.id.removeprefix("channel-") if pressed is not None and pressed.id else None

@@ -79,5 +79,5 @@ class CounterScreen(KeyedScreen):
     # -- the cashier's keys --------------------------------------------------------------------------
 
     def action_start_sale(self) -> None:
-        self.post_message(SaleRequested(self.query_one("#amount", Input).value,
-                                        self.query_one("#reference", Input).value))
+        self.after_keys(lambda: self.post_message(SaleRequested(self.query_one("#amount", Input).value,
+                                                                self.query_one("#reference", Input).value)))

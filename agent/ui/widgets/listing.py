@@ -1,5 +1,5 @@
 """A list to choose from: a table with a row cursor, redrawn from the rows it is given and keeping the cursor
-on the same row (by its key) when the rows change under it."""
+on the same row (by its key) when the rows change under it. Cells are drawn as given, never parsed as markup."""
 
 from __future__ import annotations
 
@@ -25,9 +25,9 @@ class Listing(DataTable):
         self._shown = shown
         chosen = self.chosen
         self.clear(columns=True)
-        self.add_columns(*headers)
-        for key, cells in rows:
-            self.add_row(*cells, key=key)
+        self.add_columns(*(Text(header) for header in headers))
+        for key, cells in rows:  # a str cell would be parsed as markup: "[b]" in a note must show as typed
+            self.add_row(*(Text(cell) if isinstance(cell, str) else cell for cell in cells), key=key)
         keys = [key for key, _ in rows]
         self.move_cursor(row=keys.index(chosen) if chosen in keys else 0, animate=False)
 
