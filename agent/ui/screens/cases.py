@@ -90,11 +90,12 @@ class CasesScreen(CaseList):
         name, state, overdue = STATES[self.state]
         rows = app.case_rows(state, overdue, self.case_type)
         kind = flow_name(self.case_type, language) if self.case_type else label("cases.type_all", language)
+        state_name = label(f"cases.state_{name}", language)
         if rows:
-            heading = label("cases.heading", language, state=label(f"cases.state_{name}", language), type=kind,
-                            count=len(rows), overdue=sum(row.overdue for row in rows))
+            heading = label("cases.heading", language, state=state_name, type=kind, count=len(rows),
+                            overdue=sum(row.overdue for row in rows))
         else:
-            heading = f"{label(f'cases.state_{name}', language)} · {kind}: {label('cases.empty', language)}"
+            heading = label("cases.empty", language, state=state_name, type=kind)
         self.draw(heading, case_headers(language), rows, case_cells)
         self.keys(Binding("f2", "next_state", label("cases.state_key", language), key_display="F2"),
                   Binding("f3", "next_type", label("cases.type_key", language), key_display="F3"),

@@ -11,8 +11,9 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Checkbox, Footer, Input, Label, RadioButton, RadioSet, Static
 
 from agent.contacts import Channel
-from agent.ui.labels import label
+from agent.ui.labels import LabelsError, label
 from agent.ui.messages import ContactSubmitted
+from agent.ui.sanitise import sanitise
 from agent.ui.screens.base import KeyedModal
 from agent.ui.widgets import Notice
 from flows.prompts import catalogue
@@ -53,8 +54,10 @@ class ContactScreen(KeyedModal):
         if not self.ready:
             return
         language = self.cashier.language
-        why = label("contact.why_hold_release", language) if self.reason == "hold_release" \
-            else label("contact.why_other", language, reason=self.reason)
+        try:
+            why = label(f"contact.why_{self.reason}", language)
+        except LabelsError:  # a reason this app has no words for yet: named as the flow gave it
+            why = label("contact.why_other", language, reason=sanitise(self.reason, single_line=True))
         title = Text(label("contact.title", language), style="bold")
         title.append(f"  {self.flow_id}\n", style="dim")
         title.append(why)
