@@ -235,7 +235,7 @@ class CashierApp(App[None]):
             return label("recovery.case_closed", self.language, case_id=sanitise(case.case_id, single_line=True))
         due = show_fact(case.next_followup, self.tz) if case.next_followup is not None else "—"
         return label("recovery.case", self.language, case_id=sanitise(case.case_id, single_line=True),
-                     state=sanitise(case.state, single_line=True), next=due)
+                     state=label("cases.state_open", self.language), next=due)
 
     def till_line(self, matter: Matter) -> str:
         """What the till shows while a recovery is on screen, when it is another sale (the right card's)."""

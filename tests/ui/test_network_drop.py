@@ -68,7 +68,7 @@ def test_network_drop_recovered_by_keys_with_the_contact_form(tmp_path):
         assert case.state == "open" and case.contact_id == contact.contact_id
         assert cashier.prompt().startswith("已建立跟进事项：CNY 30.00")
         assert "联系方式：138****8000 · 电话" in app.screen.outcome
-        assert f"跟进事项 {flow_id}：open" in app.screen.outcome
+        assert f"跟进事项 {flow_id}：未结" in app.screen.outcome
         assert "13800138000" not in "\n".join(cashier.lines())  # shown masked, never in clear
 
         # The link comes back, the reversal is acknowledged: the screen follows the flow to its end.
