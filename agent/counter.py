@@ -20,7 +20,8 @@ from typing import Any
 from agent import records
 from agent.flowstore import FINISHED, FLOW_SAVED, last_flow_number, open_flows
 from agent.host import HostService
-from agent.journal import Journal
+from agent.journal import CardDataRefused, Journal
+from agent.journal.guard import check_payload
 from agent.late_payment import owed, record_late_payment
 from agent.outbox import Outbox
 from agent.printer import CLOSED as PRINT_CLOSED
@@ -152,6 +153,9 @@ class Counter:
         sale = self._approved_sale(sale_id)
         if any(flow.name == "wrong_card" and flow.ctx.sale.sale_id == sale_id for flow in self.flows.values()):
             raise ValueError(f"sale {sale_id} is already being taken back")
+        method = records.taken_back(self.journal, sale_id)
+        if method is not None:
+            raise ValueError(f"sale {sale_id} was already taken back: the acquirer approved its {method}")
         flow = self._new_flow("wrong_card")
         self._feed(HandOver("wrong_card", HandOverReason.WRONG_CARD, sale), flow.flow_id,
                    record=("wrong_card_reported", {"sale_id": sale_id, "flow_id": flow.flow_id}))
@@ -169,11 +173,19 @@ class Counter:
             raise ValueError(f"sale {sale_id} is still open at the counter ({', '.join(live)}): finish it there first")
         following = records.unpaid_case(self.journal, sale_id)
         if following is not None:
-            raise ValueError(f"case {following} already follows the receipt of sale {sale_id}")
-        receipt_id = receipt_id or on_record.receipt_id
+            raise ValueError(f"case {following} already followed the receipt of sale {sale_id}")
+        method = records.taken_back(self.journal, sale_id)
+        if method is not None:
+            raise ValueError(f"sale {sale_id} was taken back by a {method}: its receipt was cancelled then")
+        receipt_id = (receipt_id or "").strip() or on_record.receipt_id
         if not receipt_id:
             raise ValueError(f"sale {sale_id} printed no receipt of ours: give the number of the receipt "
                              f"the customer holds")
+        try:
+            check_payload("receipt_unpaid_reported", {"receipt_id": receipt_id})
+        except CardDataRefused:
+            raise ValueError("the receipt number looks like a card number: give the number printed on the "
+                             "receipt, never the card's") from None
         return self._open_unpaid(on_record.facts, receipt_id, on_record.charge, "cashier")
 
     def pay_case(self, case_id: str, method: str = "card", who: str = "cashier") -> str | None:
@@ -312,6 +324,13 @@ class Counter:
                     self.journal.append(record[0], record[1], stream=target)
                 while self._queue:
                     self._dispatch(*self._queue.popleft())
+        except BaseException:
+            # Rolled back: nothing of it happened, so nothing of it may linger for the next event either —
+            # neither its queued consequences nor a flow it was to open.
+            self._queue.clear()
+            if target in self.flows and self.flows[target].state.name == "IDLE":
+                del self.flows[target]
+            raise
         finally:
             self._draining = False
         while self._sends:

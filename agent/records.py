@@ -60,10 +60,23 @@ def refused_after_approval(journal: Journal, sale_id: str, stan: Stan) -> bool:
 
 
 def unpaid_case(journal: Journal, sale_id: str) -> str | None:
-    """The open receipt_unpaid case following this sale's receipt, if there is one."""
-    rows = journal.query("SELECT case_id FROM cases WHERE case_type = 'receipt_unpaid' AND state = 'open' "
-                         "AND EXISTS (SELECT 1 FROM json_each(sale_ids) WHERE value = ?)", (sale_id,))
-    return rows[0][0] if rows else None
+    """The receipt_unpaid case that followed this sale's receipt, open or settled, as "<id> (<state>)"."""
+    rows = journal.query("SELECT case_id, COALESCE(resolution, state) FROM cases WHERE case_type = 'receipt_unpaid' "
+                         "AND EXISTS (SELECT 1 FROM json_each(sale_ids) WHERE value = ?) ORDER BY opened_at",
+                         (sale_id,))
+    return f"{rows[0][0]} ({rows[0][1]})" if rows else None
+
+
+def taken_back(journal: Journal, sale_id: str) -> str | None:
+    """How the sale's charge was taken back — "void" or "refund" the acquirer approved — if it was."""
+    rows = journal.query(
+        "SELECT json_extract(request.payload, '$.request.\"3\"') FROM events AS request JOIN events AS answer "
+        "ON answer.stream = request.stream AND answer.kind = 'host_response' "
+        "AND json_extract(answer.payload, '$.response.\"11\"') = json_extract(request.payload, '$.request.\"11\"') "
+        "AND json_extract(answer.payload, '$.response.\"39\"') = '00' "
+        "WHERE request.kind = 'host_request' AND request.stream = ? "
+        "AND json_extract(request.payload, '$.request.\"3\"') IN ('020000', '200000') LIMIT 1", (sale_id,))
+    return None if not rows else "void" if rows[0][0] == "020000" else "refund"
 
 
 def last_facts(journal: Journal, sale_id: str) -> SaleFacts | None:

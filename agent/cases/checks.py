@@ -59,6 +59,14 @@ def free_text(field: str, value: Any, *, limit: int = NOTE_MAX) -> str | None:
     return cleaned
 
 
+def who(value: Any) -> str:
+    """The person who acted: a staff name, required, and never a phone number or e-mail address."""
+    text("who", value, limit=LABEL_MAX, required=True)
+    named = free_text("who", value, limit=LABEL_MAX)
+    assert named is not None
+    return named
+
+
 def channel_and_outcome(channel: Any, outcome: Any) -> tuple[str, str]:
     channel = text("channel", channel, limit=LABEL_MAX, required=True)
     if channel not in OUTCOMES_BY_CHANNEL:

@@ -81,7 +81,7 @@ class CaseStore:
         channel, outcome = checks.channel_and_outcome(channel, outcome)
         payload = {
             "case_id": case.case_id, "channel": channel, "outcome": outcome,
-            "who": checks.text("who", who, limit=checks.LABEL_MAX, required=True),
+            "who": checks.who(who),
             "template": checks.text("template", template, limit=checks.LABEL_MAX, required=False),
             "note": checks.free_text("note", note),
             "attempted_at": checks.attempt_time(at, case.opened_at, self._clock.now()).astimezone(UTC).isoformat(),
@@ -98,7 +98,7 @@ class CaseStore:
                 raise CaseAlreadyClosed(f"case {case.case_id} is closed ({case.resolution}): nothing to escalate")
             checks.text("reason", reason, limit=checks.NOTE_MAX, required=True)
             payload = {"case_id": case.case_id, "reason": checks.free_text("reason", reason),
-                       "who": checks.text("who", who, limit=checks.LABEL_MAX, required=True)}
+                       "who": checks.who(who)}
             self._journal.append(ESCALATED, payload, stream=case.case_id, at=self._clock.now())
         return self.get(case.case_id)
 
@@ -112,7 +112,7 @@ class CaseStore:
                 raise CaseAlreadyClosed(f"case {case.case_id} is already closed: {case.resolution}, on {when} "
                                         f"by {case.closed_by}")
             payload = {"case_id": case.case_id, "resolution": checks.resolution(resolution),
-                       "who": checks.text("who", who, limit=checks.LABEL_MAX, required=True),
+                       "who": checks.who(who),
                        "note": checks.free_text("note", note)}
             self._journal.append(CLOSED, payload, stream=case.case_id, at=self._clock.now())
         return self.get(case.case_id)

@@ -138,3 +138,9 @@ def test_an_escalation_reason_holds_no_contact_details(settings, capsys, reason,
     case_id = unpaid_case(settings)
     assert run(settings, "cases", "escalate", case_id, "--reason", reason, "--who", "a") == 2
     assert message in capsys.readouterr().err
+
+
+def test_who_acted_is_a_name_never_a_phone_number(settings, capsys):
+    case_id = unpaid_case(settings)
+    assert run(settings, "cases", "escalate", case_id, "--reason", "no payment", "--who", "13900139000") == 2
+    assert "holds a phone number" in capsys.readouterr().err

@@ -59,7 +59,7 @@ def test_printed_then_refused_is_found_cancelled_on_paper_and_paid_later_by_card
                                                              case_id=flow_id)
         rig.counter.act(flow_id, "contact_saved", contact_id=contact)
         assert rig.prompt_of(flow_id) == "receipt_unpaid.case_opened" and flow_id not in rig.counter.flows
-        with pytest.raises(ValueError, match=f"case {flow_id} already follows"):
+        with pytest.raises(ValueError, match=f"case {flow_id} \\(open\\) already followed"):
             rig.counter.report_unpaid(sale)
         [draft] = [d for d in rig.counter.outbox.drafts() if d["case_id"] == flow_id]
         assert draft["template"] == "receipt_unpaid.payment_requested" and "36.50" in draft["text"]["en"]
@@ -186,5 +186,38 @@ def test_a_case_is_paid_later_in_cash_and_the_customer_thanked(tmp_path):
         with pytest.raises(ValueError, match="no case"):
             rig.counter.pay_case("nope")
         rig.audit()
+
+    run(tmp_path, scenario)
+
+
+def test_a_report_that_cannot_be_journaled_leaves_the_counter_as_it_was(tmp_path):
+    async def scenario(rig):
+        declined = rig.sale("12.51", "mastercard")
+        await rig.until(lambda: rig.flow(declined) is not None and rig.flow(declined).name == "declined", jump=True)
+        rig.counter.act(rig.flow(declined).flow_id, "cancel")
+        with pytest.raises(ValueError, match="looks like a card number"):
+            rig.counter.report_unpaid(declined, receipt_id="4111111111111111")
+        assert rig.counter.flows == {}
+        flow_id = rig.counter.report_unpaid(declined, receipt_id="till-9")  # the counter carries on
+        await rig.until(lambda: rig.prompt_of(flow_id) == "receipt_unpaid.unpaid", jump=True)
+        rig.counter.act(flow_id, "other_payment", method="cash")
+        with pytest.raises(ValueError, match=r"\(paid_otherwise\) already followed"):
+            rig.counter.report_unpaid(declined, receipt_id="till-9")  # paid: never a second NOT PAID slip
+
+    run(tmp_path, scenario)
+
+
+def test_a_voided_sale_is_neither_taken_back_again_nor_reported_unpaid(tmp_path):
+    async def scenario(rig):
+        sale = await approved(rig)
+        flow_id = rig.counter.report_wrong_card(sale)
+        rig.counter.act(flow_id, "confirm_wrong_card")
+        await rig.until(lambda: rig.prompt_of(flow_id) == "wrong_card.cancelled_void", jump=True)
+        rig.counter.act(flow_id, "customer_leaves")
+        rig.counter.act(flow_id, "contact_declined")
+        with pytest.raises(ValueError, match="already taken back: the acquirer approved its void"):
+            rig.counter.report_wrong_card(sale)
+        with pytest.raises(ValueError, match="taken back by a void"):
+            rig.counter.report_unpaid(sale)
 
     run(tmp_path, scenario)
