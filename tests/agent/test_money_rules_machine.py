@@ -492,10 +492,11 @@ class MoneyRules(RuleBasedStateMachine):
 
     def standing_receipts(self) -> list[str]:
         """Sales whose approved receipt stands (never cancelled, never reported as the wrong card) and that
-        no flow or open case follows: receipts the acquirer holds, that a cashier might still doubt."""
+        no flow or case followed: receipts the acquirer holds, that a cashier might still doubt. A receipt a
+        case already followed — open, or settled as paid after all — is not reported again."""
         rig = self.rig
         reported = {e.payload["sale_id"] for e in rig.events("wrong_card_reported")} | {
-            c.sale for c in self.customers.values() if (self.case(c.case) or ("",))[0] == "open"}
+            c.sale for c in self.customers.values() if self.case(c.case) is not None}
         cancelled = self.cancelled()
         return sorted(sale for sale in {e.stream for e in rig.events("receipt_to_print")
                                         if e.payload["document"]["type"] == "sale"
