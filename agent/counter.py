@@ -74,7 +74,7 @@ from domain.events import (
 from domain.ids import Rrn, Stan
 from domain.money import Money
 from drivers.host import link as hostlink
-from drivers.host.messages import inquiry, purchase, refund, void
+from drivers.host.messages import INQUIRY, inquiry, purchase, refund, void
 from flows import FLOWS, Flow, resume
 from flows.printer_fault import fault_of
 from flows.sale import SaleFlow
@@ -93,7 +93,6 @@ class Screen:
 
 
 NEW_SALE = (HandOverReason.RIGHT_CARD, HandOverReason.PAY_UNPAID)  # hand-overs that charge a card as a new sale
-INQUIRY_MTI = "0600"
 # Per flow, the state with a request handed to the link (maybe journaled, maybe sent), then the state with
 # it on the wire: after a restart the answer can no longer come.
 IN_DOUBT = {"sale": ("AUTHORIZING", "AWAITING_RESPONSE"), "wrong_card": ("CANCELLING", "AWAITING_CANCEL"),
@@ -243,7 +242,7 @@ class Counter:
     def _asking(self, sale_id: str, request: dict[str, str]) -> Flow | None:
         """The live flow a request for `sale_id` was sent for: an inquiry is the receipt_unpaid flow's,
         anything else the flow that has the sale now."""
-        asking = request.get("t") == INQUIRY_MTI
+        asking = request.get("3") == INQUIRY
         for flow in self.flows.values():
             if flow.ctx.sale is not None and flow.ctx.sale.sale_id == sale_id \
                     and (flow.name == "receipt_unpaid") == asking:

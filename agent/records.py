@@ -17,9 +17,8 @@ from agent.journal import Journal
 from agent.printer import TO_PRINT
 from domain.effects import SaleFacts
 from domain.ids import Stan
+from drivers.host.messages import REFUND, VOID
 from flows.base import facts_from_json
-
-PURCHASE = "000000"
 
 
 def request_on_record(journal: Journal, sale_id: str, stan: Stan) -> dict[str, str] | None:
@@ -75,8 +74,8 @@ def taken_back(journal: Journal, sale_id: str) -> str | None:
         "AND json_extract(answer.payload, '$.response.\"11\"') = json_extract(request.payload, '$.request.\"11\"') "
         "AND json_extract(answer.payload, '$.response.\"39\"') = '00' "
         "WHERE request.kind = 'host_request' AND request.stream = ? "
-        "AND json_extract(request.payload, '$.request.\"3\"') IN ('020000', '200000') LIMIT 1", (sale_id,))
-    return None if not rows else "void" if rows[0][0] == "020000" else "refund"
+        "AND json_extract(request.payload, '$.request.\"3\"') IN (?, ?) LIMIT 1", (sale_id, VOID, REFUND))
+    return None if not rows else "void" if rows[0][0] == VOID else "refund"
 
 
 def last_facts(journal: Journal, sale_id: str) -> SaleFacts | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from agent.cases import CaseStore
@@ -77,7 +77,7 @@ class Station:
             host = HostService(journal, clock, settings.host, address=host_address, on_event=device_event)
             reader = CardReaderService(journal, hasher, url=reader_url, fmt=settings.reader.format, clock=clock,
                                        baudrate=settings.reader.baudrate, listener=device_event)
-            printer = PrinterService(journal, clock, _printer_settings(settings, printer_url), settings.store,
+            printer = PrinterService(journal, clock, replace(settings.printer, url=printer_url), settings.store,
                                      terminal_id=settings.host.terminal_id, merchant_id=settings.host.merchant_id,
                                      on_event=device_event)
             counter = Counter(journal, clock, hasher=hasher, host=host, reader=reader, printer=printer,
@@ -136,12 +136,6 @@ async def _devices(settings: Settings, clock: Clock, sim: Simulated) -> tuple[st
         printer_url = sim.urls["printer"] = await port.start()
         sim.closers.append(port.close)
     return reader_url, host_address, printer_url
-
-
-def _printer_settings(settings: Settings, url: str) -> Any:
-    from dataclasses import replace
-
-    return replace(settings.printer, url=url)
 
 
 async def _close(sim: Simulated) -> None:

@@ -221,3 +221,19 @@ def test_a_voided_sale_is_neither_taken_back_again_nor_reported_unpaid(tmp_path)
             rig.counter.report_unpaid(sale)
 
     run(tmp_path, scenario)
+
+
+def test_the_link_lost_under_the_inquiry_reaches_the_unpaid_flow_not_the_sale(tmp_path):
+    async def scenario(rig):
+        sale = await approved(rig)
+        rig.acquirer.drop_after_request()  # the inquiry arrives, the connection closes, no answer
+        flow_id = rig.counter.report_unpaid(sale)
+        await rig.until(lambda: rig.prompt_of(flow_id) == "receipt_unpaid.unverified", jump=True)
+        assert rig.events("host_request_unanswered", sale)
+        assert not rig.events("reversal_queued", sale)  # an inquiry moved no money: nothing to reverse
+        await rig.until(lambda: rig.host.up, jump=True)
+        rig.counter.act(flow_id, "check_again")
+        await rig.until(lambda: rig.prompt_of(flow_id) == "receipt_unpaid.paid_after_all", jump=True)
+        rig.audit()
+
+    run(tmp_path, scenario)
