@@ -3,13 +3,15 @@
 Every device is a URL. `sim://` is the built-in simulator, started here in-process on real transports —
 the card reader on a pty (loopback TCP on Windows), the printer and the acquirer on loopback TCP — so the
 agent's own wiring is the same one that drives real hardware; only the far end differs. The simulated
-devices stay reachable (`Station.sim`) for whoever wants to present a card or pull the paper.
+devices stay reachable (`Station.sim`) for whoever wants to present a card or pull the paper, and can be
+handed to the next Station when the agent restarts against the same hardware (`devices=`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -38,7 +40,11 @@ class Simulated:
     printer: Any = None  # simulator.printer.device.VirtualPrinter
     acquirer: Any = None  # simulator.host.server.VirtualAcquirer
     urls: dict[str, str] = field(default_factory=dict)  # where each simulated device listens, by device
+    ports: dict[str, Any] = field(default_factory=dict)  # the reader's and the printer's line, to unplug
     closers: list[Any] = field(default_factory=list)  # coroutine functions or callables, closed in reverse
+
+    async def close(self) -> None:
+        await _close(self.closers)
 
 
 @dataclass
@@ -50,20 +56,27 @@ class Station:
     contacts: ContactStore
     cases: CaseStore
     sim: Simulated
+    closers: list[Any]  # what this station opened, closed in reverse
 
     @classmethod
-    async def open(cls, settings: Settings, *, clock: Clock | None = None) -> Station:
-        """Start the simulated devices the config asks for, open the journal and the keys, wire the services."""
+    async def open(cls, settings: Settings, *, clock: Clock | None = None, devices: Simulated | None = None,
+                   on_event: Callable[[Any], None] | None = None) -> Station:
+        """Start the simulated devices the config asks for (or take over `devices` a previous station
+        started, which then outlive this one), open the journal and the keys, wire the services.
+        `on_event` sees every event the devices report, before the counter does."""
         clock = clock or RealClock()
-        sim = Simulated()
+        sim = devices or Simulated()
+        closers: list[Any] = [] if devices is not None else [sim.close]
         try:
-            reader_url, host_address, printer_url = await _devices(settings, clock, sim)
+            if devices is None:
+                await _devices(settings, clock, sim)
+            reader_url, host_address, printer_url = _urls(settings, sim)
             settings.journal.path.parent.mkdir(parents=True, exist_ok=True)
             journal = Journal.open(settings.journal.path, clock=clock)
         except BaseException:
-            await _close(sim)
+            await _close(closers)
             raise
-        sim.closers.append(journal.close)
+        closers.append(journal.close)
         try:
             hasher = CardHasher(load_or_create_key(settings.cards.hash_key_file, CARD_HASH_KEY_ENV))
             contacts = ContactStore(journal, load_or_create_key(settings.contacts.key_file, CONTACT_KEY_ENV),
@@ -72,6 +85,8 @@ class Station:
 
             def device_event(event: Any, *_: Any) -> None:
                 assert station is not None
+                if on_event is not None:
+                    on_event(event)
                 station.counter.device_event(event)
 
             host = HostService(journal, clock, settings.host, address=host_address, on_event=device_event)
@@ -84,10 +99,11 @@ class Station:
                               auth_timeout=settings.host.auth_timeout,
                               max_reversal_failures=settings.host.reversal_escalate_after,
                               store_line=settings.store.contact_line)
-            station = cls(settings, clock, journal, counter, contacts, CaseStore(journal, clock, settings.cases), sim)
+            station = cls(settings, clock, journal, counter, contacts, CaseStore(journal, clock, settings.cases), sim,
+                          closers)
             return station
         except BaseException:
-            await _close(sim)
+            await _close(closers)
             raise
 
     async def run(self) -> None:
@@ -98,49 +114,53 @@ class Station:
         self.counter.stop()
 
     async def close(self) -> None:
-        """Close the journal and the simulated devices; call after `run` has returned."""
-        await _close(self.sim)
+        """Close the journal, and the simulated devices this station started; call after `run` has returned."""
+        await _close(self.closers)
 
 
-async def _devices(settings: Settings, clock: Clock, sim: Simulated) -> tuple[str, tuple[str, int], str]:
-    reader_url = settings.reader.url
-    if reader_url == SIM:
+def _urls(settings: Settings, sim: Simulated) -> tuple[str, tuple[str, int], str]:
+    """Where the services connect: the simulated device's address for `sim://`, the config's otherwise."""
+    reader_url = sim.urls["reader"] if settings.reader.url == SIM else settings.reader.url
+    host_address = ("127.0.0.1", sim.acquirer.port) if settings.host.url == SIM else settings.host.address
+    printer_url = sim.urls["printer"] if settings.printer.url == SIM else settings.printer.url
+    return reader_url, host_address, printer_url
+
+
+async def _devices(settings: Settings, clock: Clock, sim: Simulated) -> None:
+    if settings.reader.url == SIM:
         from simulator.cardreader.server import PtyReaderPort, TcpReaderPort, VirtualReader
 
         sim.reader = VirtualReader(settings.reader.format, clock=clock)
         if os.name == "posix":
             pty = PtyReaderPort(sim.reader)
-            reader_url = pty.plug()
+            sim.urls["reader"] = pty.plug()
+            sim.ports["reader"] = pty
             sim.closers.append(pty.close)
         else:
             tcp = TcpReaderPort(sim.reader)
-            reader_url = await tcp.start()
+            sim.urls["reader"] = await tcp.start()
+            sim.ports["reader"] = tcp
             sim.closers.append(tcp.close)
-        sim.urls["reader"] = reader_url
     if settings.host.url == SIM:
         from simulator.host.server import VirtualAcquirer
 
         sim.acquirer = VirtualAcquirer(clock, allowed_terminals=[settings.host.terminal_id])
         sim.urls["acquirer"] = await sim.acquirer.start()
         sim.closers.append(sim.acquirer.close)
-        host_address = ("127.0.0.1", sim.acquirer.port)
-    else:
-        host_address = settings.host.address
-    printer_url = settings.printer.url
-    if printer_url == SIM:
+    if settings.printer.url == SIM:
         from simulator.printer.device import VirtualPrinter
         from simulator.printer.server import TcpPrinterPort
 
         sim.printer = VirtualPrinter(columns=settings.printer.columns)
         port = TcpPrinterPort(sim.printer, "127.0.0.1", 0)
-        printer_url = sim.urls["printer"] = await port.start()
+        sim.urls["printer"] = await port.start()
+        sim.ports["printer"] = port
         sim.closers.append(port.close)
-    return reader_url, host_address, printer_url
 
 
-async def _close(sim: Simulated) -> None:
-    while sim.closers:
-        closer = sim.closers.pop()
+async def _close(closers: list[Any]) -> None:
+    while closers:
+        closer = closers.pop()
         with contextlib.suppress(Exception):  # closing is best effort: one stuck port must not keep the rest open
             result = closer()
             if hasattr(result, "__await__"):
