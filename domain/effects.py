@@ -186,3 +186,30 @@ class EscalateToManager:
     reason: str
     sale: SaleFacts
     reversal_failures: int = 0
+
+
+@dataclass(frozen=True)
+class SettlementTotals:
+    """The open batch as the terminal counts it for settlement (结算). ISO 8583 calls a card acceptor's
+    sales debits and its refunds credits; voided and reversed sales are in neither."""
+
+    sales: int
+    sales_amount: Money
+    refunds: int
+    refunds_amount: Money
+
+
+@dataclass(frozen=True)
+class SendSettlement:
+    """Send the batch totals to the acquirer (0500). Like every request it is journaled before the wire;
+    the agent answers `RequestSent` (the flow's id, the 0500's STAN) or `LinkDown`, and the acquirer's
+    0510 comes as a `HostResponse` with that STAN."""
+
+    flow_id: str
+    totals: SettlementTotals
+
+
+@dataclass(frozen=True)
+class SendStoredReversals:
+    """Send every reversal store-and-forward holds, now, without waiting out its back-off. The agent
+    answers `StoredReversalsSent` once the queue is empty, or `StoredReversalsStuck`."""

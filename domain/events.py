@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.card import Card, MaskedPan
-from domain.effects import SaleFacts
+from domain.effects import SaleFacts, SettlementTotals
 from domain.ids import Rrn, Stan
 from domain.money import Money
 
@@ -188,6 +188,28 @@ class SettlementMissing:
     rrn: Rrn | None
     amount: Money
     approved_at: datetime
+
+
+@dataclass(frozen=True)
+class SettlementRequested:
+    """End of day: settle the open batch with the acquirer, with the totals the agent counted."""
+
+    totals: SettlementTotals
+
+
+@dataclass(frozen=True)
+class StoredReversalsSent:
+    """Store-and-forward is empty: every reversal it held reached the acquirer (`sent` of them just now)."""
+
+    sent: int
+
+
+@dataclass(frozen=True)
+class StoredReversalsStuck:
+    """A stored reversal could not be sent (refused, unanswered, link down): `pending` are still queued."""
+
+    pending: int
+    reason: str
 
 
 def to_jsonable(value: Any) -> Any:

@@ -16,10 +16,11 @@ from flows.network_drop import NetworkDropFlow
 from flows.printer_fault import PrinterFaultFlow
 from flows.receipt_unpaid import ReceiptUnpaidFlow
 from flows.sale import SaleFlow
+from flows.settlement import SettlementFlow
 from flows.wrong_card import WrongCardFlow
 
 FLOWS: dict[str, type[Flow]] = {flow.name: flow for flow in (SaleFlow, NetworkDropFlow, DeclinedFlow, PrinterFaultFlow,
-                                                               WrongCardFlow, ReceiptUnpaidFlow)}
+                                                               WrongCardFlow, ReceiptUnpaidFlow, SettlementFlow)}
 
 
 def resume(data: dict[str, Any]) -> Flow:
@@ -33,4 +34,4 @@ def resume(data: dict[str, Any]) -> Flow:
 
 
 __all__ = ["FLOWS", "DeclinedFlow", "Flow", "FlowStateError", "NetworkDropFlow", "PrinterFaultFlow",
-           "ReceiptUnpaidFlow", "SaleFlow", "WrongCardFlow", "resume"]
+           "ReceiptUnpaidFlow", "SaleFlow", "SettlementFlow", "WrongCardFlow", "resume"]

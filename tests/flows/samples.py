@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from domain.card import Card, Expiry, MaskedPan
-from domain.effects import HandOver, HandOverReason, SaleFacts
+from domain.effects import HandOver, HandOverReason, SaleFacts, SettlementTotals
 from domain.events import (
     AmountEntered,
     CardRead,
@@ -28,6 +28,9 @@ from domain.events import (
     ReversalAcknowledged,
     ReversalFailed,
     SettlementMissing,
+    SettlementRequested,
+    StoredReversalsSent,
+    StoredReversalsStuck,
     TimerFired,
 )
 from domain.ids import Rrn, Stan
@@ -77,6 +80,15 @@ UNPAID_REPORTS = (  # a receipt reported unpaid: the journal's view, as the agen
     ReceiptUnpaidReported(SaleFacts(**{**vars(SENT), "response_code": "00"}), RECEIPT_ID, "reversed", "agent"),
     ReceiptUnpaidReported(SaleFacts(SALE_ID, AMOUNT), "till-0042", "not_sent", "cashier"),
 )
+SETTLEMENT = (  # end of day: the totals, the 0500 on the wire (flow F1's), out of balance, stored reversals
+    SettlementRequested(SettlementTotals(3, Money(17400), 1, Money(1250))),
+    RequestSent(FLOW_ID, STAN, T0),
+    HostResponse(STAN, "95"),
+    TimerFired(f"{FLOW_ID}.settlement_response"),
+    StoredReversalsSent(2),
+    StoredReversalsSent(0),
+    StoredReversalsStuck(1, "the acquirer refused the reversal with code 96"),
+)
 IGNORABLE = (  # events no flow has any business with
     LineNoise("garbage", 3),
     ReaderStatus(DeviceState.OFFLINE, "unplugged"),
@@ -120,5 +132,6 @@ EVENTS: tuple[Any, ...] = (
     *PRINTER_FAULTS,
     ReceiptPrinted(RECEIPT_ID, True),
     *(action(name) for name in ACTION_NAMES),
+    *SETTLEMENT,
     *IGNORABLE,
 )
