@@ -60,16 +60,17 @@ class Station:
 
     @classmethod
     async def open(cls, settings: Settings, *, clock: Clock | None = None, devices: Simulated | None = None,
-                   on_event: Callable[[Any], None] | None = None) -> Station:
+                   on_event: Callable[[Any], None] | None = None, seed: int = 0) -> Station:
         """Start the simulated devices the config asks for (or take over `devices` a previous station
         started, which then outlive this one), open the journal and the keys, wire the services.
-        `on_event` sees every event the devices report, before the counter does."""
+        `on_event` sees every event the devices report, before the counter does; `seed` makes the simulated
+        devices' random choices (line noise, the acquirer's reference numbers and garbage) repeatable."""
         clock = clock or RealClock()
         sim = devices or Simulated()
         closers: list[Any] = [] if devices is not None else [sim.close]
         try:
             if devices is None:
-                await _devices(settings, clock, sim)
+                await _devices(settings, clock, sim, seed)
             reader_url, host_address, printer_url = _urls(settings, sim)
             settings.journal.path.parent.mkdir(parents=True, exist_ok=True)
             journal = Journal.open(settings.journal.path, clock=clock)
@@ -126,11 +127,11 @@ def _urls(settings: Settings, sim: Simulated) -> tuple[str, tuple[str, int], str
     return reader_url, host_address, printer_url
 
 
-async def _devices(settings: Settings, clock: Clock, sim: Simulated) -> None:
+async def _devices(settings: Settings, clock: Clock, sim: Simulated, seed: int) -> None:
     if settings.reader.url == SIM:
         from simulator.cardreader.server import PtyReaderPort, TcpReaderPort, VirtualReader
 
-        sim.reader = VirtualReader(settings.reader.format, clock=clock)
+        sim.reader = VirtualReader(settings.reader.format, clock=clock, seed=seed)
         if os.name == "posix":
             pty = PtyReaderPort(sim.reader)
             sim.urls["reader"] = pty.plug()
@@ -144,7 +145,7 @@ async def _devices(settings: Settings, clock: Clock, sim: Simulated) -> None:
     if settings.host.url == SIM:
         from simulator.host.server import VirtualAcquirer
 
-        sim.acquirer = VirtualAcquirer(clock, allowed_terminals=[settings.host.terminal_id])
+        sim.acquirer = VirtualAcquirer(clock, allowed_terminals=[settings.host.terminal_id], seed=seed)
         sim.urls["acquirer"] = await sim.acquirer.start()
         sim.closers.append(sim.acquirer.close)
     if settings.printer.url == SIM:

@@ -10,10 +10,8 @@ says what was done, what the cashier was shown, and what the acquirer's ledger h
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import socket
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -28,6 +26,7 @@ from domain.events import EntryMode, PrinterCondition
 from domain.money import Money
 from flows.prompts import render
 from simulator.cardreader.server import VirtualReader
+from simulator.mailserver import smtp_server
 from simulator.printer.device import PrintedReceipt
 
 STEP_TIMEOUT = 15.0  # seconds of real time a step may take before the demo calls it failed
@@ -237,7 +236,7 @@ class Demo:
         self.say("agent", "contact saved encrypted, e-mail preferred, consent recorded")
         self.counter.act(flow_id, "contact_saved", contact_id=contact_id)
         inbox: list[Any] = []
-        with _smtp_server(inbox) as port:
+        with smtp_server(inbox) as port:
             notifier = Notifier(self.journal, self.clock, self.contacts,
                                 NotifySettings(smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False,
                                                smtp_from="store@demo.example"))
@@ -316,35 +315,3 @@ async def run_demo(data_dir: Path, fmt: str = "framed", out: TextIO = sys.stdout
     where = "a temporary folder (--data-dir keeps it)" if temporary else str(data_dir / "journal.sqlite")
     print(f"journal: {where}", file=out)
     return code
-
-
-class _Inbox:
-    """A local SMTP server's handler: keeps the text of each message it is given."""
-
-    def __init__(self, messages: list[str]) -> None:
-        self.messages = messages
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        from email import message_from_bytes
-        from email.policy import default
-
-        message = message_from_bytes(envelope.content, policy=default)
-        body = message.get_body(preferencelist=("plain",))
-        self.messages.append(f"Subject: {message['subject']}\n\n{body.get_content() if body else ''}")
-        return "250 OK"
-
-
-@contextlib.contextmanager
-def _smtp_server(messages: list[str]) -> Iterator[int]:
-    """A real SMTP server on loopback for the demo's e-mail, as a store's mail relay would be."""
-    from aiosmtpd.controller import Controller
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(_Inbox(messages), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield port
-    finally:
-        controller.stop()

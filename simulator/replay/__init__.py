@@ -1,0 +1,1 @@
+"""Scenario replay: failures at the counter staged in YAML, replayed headless on a virtual clock."""
