@@ -15,7 +15,7 @@ from domain.money import DEFAULT_CURRENCY, Money, MoneyError
 from simulator.cardreader.wallet import WALLET
 from simulator.host.faults import Fault, refusal_code
 from simulator.host.ledger import CardKey, card_key
-from simulator.host.rules import response_code
+from simulator.host.rules import SETTLEMENT_ANSWERS, response_code
 
 if TYPE_CHECKING:
     from simulator.host.server import VirtualAcquirer
@@ -42,8 +42,12 @@ HELP = """commands (answers start with ok or error):
   link down | link up                 refuse connections (closing the open ones) / accept them again
   ledger [CARD]                       the entries (of one card) and the net charge per card
   settle [PATH]                       close all batches; write the settlement file to PATH
-  settlement omit STAN | duplicate STAN | amount STAN AMOUNT | clear
-                                      damage the next settlement file
+  settlement omit STAN | duplicate STAN | amount STAN AMOUNT | extra STAN AMOUNT | clear
+                                      damage the next settlement file (extra: a line for a sale the
+                                      terminal never sent)
+  settlement answer [balanced|unbalanced|unavailable [COUNT]|normal]
+                                      answer the next 0500(s) so whatever the totals (unavailable: 96);
+                                      normal compares the totals again; alone, shows what is in force
   CARD: a wallet key (""" + ", ".join(WALLET) + """)
         or a card number; CODE: two digits, e.g. 51; AMOUNT: as typed at the till, e.g. 12.34"""
 
@@ -268,7 +272,9 @@ async def _settle(acquirer: VirtualAcquirer, words: _Words) -> str:
 
 async def _settlement(acquirer: VirtualAcquirer, words: _Words) -> str:
     faults = acquirer.settlement_faults
-    what = words.choice(("omit", "duplicate", "amount", "clear"))
+    what = words.choice(("omit", "duplicate", "amount", "extra", "answer", "clear"))
+    if what == "answer":
+        return _settlement_answer(acquirer, words)
     if what == "clear":
         words.end()
         faults.clear()
@@ -276,18 +282,36 @@ async def _settlement(acquirer: VirtualAcquirer, words: _Words) -> str:
     stan = int(words.number("a STAN, a whole number from 1 to 999999", minimum=1))
     if stan > 999_999:
         raise words.wrong("a STAN, a whole number from 1 to 999999")
-    if what == "amount":
+    if what in ("amount", "extra"):
         expected = "the amount to write, such as 12.34"
         try:
             minor = Money.parse(words.take(expected)).minor
         except MoneyError:
             raise words.wrong(expected) from None
         words.end()
-        faults.amounts[stan] = minor
+        (faults.amounts if what == "amount" else faults.extra)[stan] = minor
     else:
         words.end()
         (faults.omit if what == "omit" else faults.duplicate).add(stan)
     return f": next settlement file: {faults.describe()}"
+
+
+def _settlement_answer(acquirer: VirtualAcquirer, words: _Words) -> str:
+    if not words.more:
+        return f": settlement answers: {acquirer.rules.settlement.describe()}"
+    answer = words.choice((*SETTLEMENT_ANSWERS, "normal"))
+    times: int | None = 1
+    if answer != "normal" and words.more:
+        expected = "a count (a whole number from 1, or always)"
+        word = words.take(expected).lower()
+        if word == "always":
+            times = None
+        elif word.isdecimal() and int(word) >= 1:
+            times = int(word)
+        else:
+            raise words.wrong(expected)
+    words.end()
+    return f": settlement answers: {acquirer.settlement_answer(answer, times)}"
 
 
 _COMMANDS = {

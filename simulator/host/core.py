@@ -65,6 +65,9 @@ class AcquirerCore:
         self.ids = rules.Ids(seed)
         self.allowed_terminals = allowed_terminals
         self.allowed_merchants = allowed_merchants
+        # Per terminal: where in the ledger its last balanced settlement ended, and the totals it said.
+        self._settled_upto: dict[str, int] = {}
+        self._last_balanced: dict[str, tuple[int, ...]] = {}
         self._handlers: dict[str, Callable[[Fields], Handled]] = {
             "0200": self._financial, "0400": self._reversal, "0401": self._reversal,
             "0500": self._settlement, "0600": self._inquiry, "0800": self._network,
@@ -220,20 +223,36 @@ class AcquirerCore:
         return Handled(_reply(request, APPROVED), "echo test")
 
     def _settlement(self, request: Fields) -> Handled:
-        """Totals as ISO 8583 counts them for a card acceptor: debits are sales, credits are refunds."""
+        """Totals as ISO 8583 counts them for a card acceptor: debits are sales, credits are refunds —
+        everything the terminal did since its last balanced settlement, whether or not the host has
+        closed those entries' batch itself in the meantime (end of day, `settle`)."""
         said = tuple(_count(request, field) for field in ("76", "88", "74", "86"))
-        batch = self.ledger.open_batch(request["41"])
-        sales = [entry.charge for entry in batch if entry.kind is Kind.SALE and entry.charge]
-        refunds = [-entry.charge for entry in batch if entry.kind is Kind.REFUND and entry.charge]
+        terminal = request["41"]
+        since = self.ledger.entries[self._settled_upto.get(terminal, 0):]
+        sales = [entry.charge for entry in since
+                 if entry.terminal_id == terminal and entry.kind is Kind.SALE and entry.charge]
+        refunds = [-entry.charge for entry in since
+                   if entry.terminal_id == terminal and entry.kind is Kind.REFUND and entry.charge]
         host = (len(sales), sum(sales), len(refunds), sum(refunds))
         totals = "debits {}/{} credits {}/{}"
-        if said != host:
+        forced = self.rules.settlement.take()
+        if forced == "unavailable":
+            return Handled(_reply(request, rules.SETTLEMENT_ANSWERS[forced]),
+                           f"settlement totals unavailable (forced), terminal {totals.format(*said)}")
+        if forced is None and said != host and not any(host) and said == self._last_balanced.get(terminal):
+            # The terminal never heard the answer to its balanced 0500 and asks again: the same answer.
+            return Handled(_reply(request, APPROVED),
+                           f"settlement balanced again ({totals.format(*said)}): a repeat, nothing left to settle")
+        if (forced or ("balanced" if said == host else "unbalanced")) == "unbalanced":
             return Handled(_reply(request, rules.OUT_OF_BALANCE),
-                           f"settlement out of balance: terminal {totals.format(*said)}, "
-                           f"host {totals.format(*host)}")
-        settled = self.ledger.settle(self.clock.now(), request["41"])
+                           f"settlement out of balance{' (forced)' if forced else ''}: terminal "
+                           f"{totals.format(*said)}, host {totals.format(*host)}")
+        settled = self.ledger.settle(self.clock.now(), terminal)
+        self._settled_upto[terminal] = len(self.ledger.entries)
+        self._last_balanced[terminal] = said
         return Handled(_reply(request, APPROVED),
-                       f"settlement balanced ({totals.format(*host)}): {len(settled)} entries settled")
+                       f"settlement balanced{' (forced)' if forced else ''} ({totals.format(*said)}, "
+                       f"host {totals.format(*host)}): {len(settled)} entries settled")
 
 
 def _inquired(entry: Entry | None, amount: Money) -> tuple[bool, str]:

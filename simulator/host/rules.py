@@ -53,6 +53,44 @@ def bad_pan(pan: str) -> bool:
     return not (12 <= len(pan) <= 19 and luhn_valid(pan))
 
 
+# Forced answers to a 0500, whatever the totals say: the three outcomes a terminal must handle.
+SETTLEMENT_ANSWERS = {"balanced": APPROVED, "unbalanced": OUT_OF_BALANCE, "unavailable": SYSTEM_MALFUNCTION}
+
+
+@dataclass
+class SettlementOverride:
+    """The answer the next 0500s get instead of the comparison of totals: balanced (00, the batch is
+    closed as the terminal counted it), unbalanced (95, it stays open) or unavailable (96: the host
+    cannot give its totals now). `left` counts down; None is until cleared."""
+
+    answer: str = ""
+    left: int | None = 0
+
+    def set(self, answer: str, times: int | None = 1) -> None:
+        if answer not in SETTLEMENT_ANSWERS:
+            raise ValueError(f"settlement answer {answer!r} is not one of {', '.join(SETTLEMENT_ANSWERS)}")
+        if times is not None and times < 1:
+            raise ValueError(f"a forced answer is given at least once, got times={times}")
+        self.answer, self.left = answer, times
+
+    def clear(self) -> None:
+        self.answer, self.left = "", 0
+
+    def take(self) -> str | None:
+        """The forced answer for this 0500, if one is left; counts it down."""
+        if not self.answer or self.left == 0:
+            return None
+        if self.left is not None:
+            self.left -= 1
+        return self.answer
+
+    def describe(self) -> str:
+        if not self.answer or self.left == 0:
+            return "compared with the host's totals"
+        count = "until cleared" if self.left is None else f"next {self.left}"
+        return f"{self.answer} ({SETTLEMENT_ANSWERS[self.answer]}), {count}"
+
+
 @dataclass
 class Rules:
     """The overrides in force. An override beats every card and amount rule."""
@@ -61,6 +99,7 @@ class Rules:
     next_code: str = ""
     next_left: int = 0
     check_expiry: bool = False  # the agent checks expiry at the reader; the host trusts it by default
+    settlement: SettlementOverride = field(default_factory=SettlementOverride)
 
     def set_card(self, card: str | CardKey, code: str) -> CardKey:
         key = card_key(card)
@@ -83,6 +122,7 @@ class Rules:
         self.cards.clear()
         self.next_code, self.next_left = "", 0
         self.check_expiry = False
+        self.settlement.clear()
 
     def take_next(self) -> str | None:
         """The next-N override for this request, if one is left; counts it down."""

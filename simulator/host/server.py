@@ -159,16 +159,30 @@ class VirtualAcquirer:
         self._note(f"fault: {fault.describe()}")
         return fault
 
+    def settlement_answer(self, answer: str, times: int | None = 1) -> str:
+        """Answer the next `times` 0500s (None: until cleared) `answer` — balanced, unbalanced or
+        unavailable — whatever their totals; "normal" compares the totals again."""
+        if answer == "normal":
+            self.rules.settlement.clear()
+        else:
+            self.rules.settlement.set(answer, times)
+        described = self.rules.settlement.describe()
+        self._note(f"settlement answers: {described}")
+        return described
+
     def settle(self, path: str | Path | None = None) -> list[Entry]:
         """End of day: close every open batch, then report every entry settled since the last report
-        (including batches terminals closed with 0500) — written to `path` as the settlement file, with
-        the injected settlement faults, which are then used up. The file is opened first, so a path
-        that cannot be written leaves the batches open."""
+        (including batches terminals closed with 0500) — written to `path` as the settlement file, dated
+        today by the host's clock, with the injected settlement faults, which are then used up. Extra
+        lines are written for the terminal of the ledger's latest entry. The file is opened first, so a
+        path that cannot be written leaves the batches open."""
         with Path(path).open("w", newline="", encoding="utf-8") if path else contextlib.nullcontext() as out:
             self.ledger.settle(self.clock.now())
             reported = self.ledger.settled_in(self._reported_batches + 1)
             if out is not None:
-                lines = settlement.write(out, reported, self.settlement_faults)
+                last = self.ledger.entries[-1] if self.ledger.entries else None
+                stranger = (last.terminal_id, last.merchant_id) if last is not None else None
+                lines = settlement.write(out, reported, self.settlement_faults, self.clock.now().date(), stranger)
                 self._note(f"settlement file {path}: {lines} lines "
                            f"({len(reported)} entries, injected: {self.settlement_faults.describe()})")
                 self.settlement_faults.clear()

@@ -186,7 +186,7 @@ def test_help_lists_every_command():
     ("settlement omit", "error: missing word 3: expected a STAN, a whole number from 1 to 999999"),
     ("settlement omit 1000000", "error: word 3 '1000000': expected a STAN, a whole number from 1 to 999999"),
     ("settlement amount 5 1,00", "error: word 4 '1,00': expected the amount to write, such as 12.34"),
-    ("settlement lose 5", "error: word 2 'lose': expected one of omit, duplicate, amount, clear"),
+    ("settlement lose 5", "error: word 2 'lose': expected one of omit, duplicate, amount, extra, answer, clear"),
     ("settle /no/such/dir/day.csv", "error: word 2 '/no/such/dir/day.csv': expected a file path that can be "
                                     "written (No such file or directory)"),
     ("help me", "error: word 2 'me': unexpected, the command is complete without it"),

@@ -42,7 +42,7 @@ def test_the_file_lists_every_settled_money_movement_and_nothing_else(tmp_path):
     first = lines[0]
     assert first == {"date": "2026-01-05", "terminal_id": TID, "merchant_id": MID, "stan": "000001",
                      "rrn": rrns[1], "masked_pan": "411111******1111", "amount": "10.00", "currency": "CNY",
-                     "auth_code": first["auth_code"]}
+                     "auth_code": first["auth_code"], "settlement_date": "2026-01-05"}
     assert len(first["auth_code"]) == 6
     assert lines[1]["masked_pan"] == "555555******4444"
     assert [entry.stan for entry in entries] == [1, 2, 3, 8]
@@ -68,6 +68,23 @@ def test_injected_omissions_duplicates_and_amounts_change_the_file_not_the_ledge
         ("000001", "9.99"), ("000003", "30.00"), ("000003", "30.00"), ("000008", "-2.50")]
     assert 2 in [entry.stan for entry in entries] and mastercard == 2000  # the bank did settle it
     assert [line["stan"] for line in read(tmp_path / "day2.csv")] == ["000009"]  # damage is used up
+
+
+def test_an_extra_line_is_a_sale_of_the_terminal_it_never_sent(tmp_path):
+    async def scenario(acquirer, clock):
+        terminal = await Terminal.connect(acquirer.url)
+        await terminal.request(sale(1, 1000))
+        await terminal.close()
+        assert await acquirer.control("settlement extra 77 12.34") == \
+            "ok: next settlement file: extra {77: 1234}"
+        clock.advance(86400)
+        acquirer.settle(tmp_path / "day.csv")
+
+    run(scenario)
+    extra = read(tmp_path / "day.csv")[-1]
+    assert extra == {"date": "2026-01-06", "terminal_id": TID, "merchant_id": MID, "stan": "000077",
+                     "rrn": "X00000000077", "masked_pan": "", "amount": "12.34", "currency": "CNY", "auth_code": "",
+                     "settlement_date": "2026-01-06"}
 
 
 def test_batches_closed_by_the_terminal_are_in_the_next_file(tmp_path):
