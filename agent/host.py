@@ -33,6 +33,9 @@ SAF_BACKOFF = (2.0, 5.0, 10.0, 30.0, 60.0)  # seconds between reversal attempts;
 # Anything else (96 system malfunction, …) means nothing was released: the reversal stays queued.
 REVERSAL_DONE = frozenset({"00", "25"})
 _QUIET = (hostlink.LinkAlive,)  # every few seconds; the link's state changes are journaled instead
+# Why the link is down, as the cashier's screen names it: no connection could be made since it was last up,
+# the bank stopped answering (or answered garbage) on an open connection, or the connection was lost.
+DOWN_CAUSES = ("unreachable", "unanswered", "lost")
 
 
 def last_stan(journal: Journal) -> int:
@@ -66,6 +69,9 @@ class HostService:
         self._saf_result: asyncio.Future[tuple[str, str]] | None = None
         self._stopping = False
         self.round_trip_ms: float | None = None
+        self.down_cause: str | None = None  # one of DOWN_CAUSES while the link is down, None while up
+        self._was_up = False  # since the link last went down
+        self._dead = False  # the link answered badly or not at all on the connection that ended
 
     @property
     def up(self) -> bool:
@@ -106,6 +112,7 @@ class HostService:
         stream = tag.removeprefix(SAF_TAG) if isinstance(tag, str) else None
         if isinstance(event, hostlink.LinkAlive):
             self.round_trip_ms = round(event.round_trip_s * 1000, 1)
+        self._note_cause(event)
         if not isinstance(event, _QUIET) and tag != hostlink.ECHO_TAG:
             kind, payload = record(event)
             self._journal.append(f"host_{kind}" if not kind.startswith("link") else kind, payload,
@@ -124,6 +131,16 @@ class HostService:
         elif isinstance(event, hostlink.RequestTimedOut | hostlink.RequestUnanswered | hostlink.DuplicateResponse
                         | LinkUp | LinkDown):
             self._on_event(event)  # a duplicate is never applied; the counter checks it against the receipts
+
+    def _note_cause(self, event: Any) -> None:
+        """Tell why the link went down from what came before it, never from the words of its reason."""
+        if isinstance(event, LinkUp):
+            self.down_cause, self._was_up, self._dead = None, True, False
+        elif isinstance(event, hostlink.LinkDead):
+            self._dead = True
+        elif isinstance(event, LinkDown):
+            self.down_cause = "unanswered" if self._dead else "lost" if self._was_up else "unreachable"
+            self._was_up = self._dead = False
 
     def _sale_of(self, stream: str | None) -> str | None:
         if stream and stream.startswith("rv-"):

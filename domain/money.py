@@ -24,10 +24,21 @@ NUMERIC: dict[str, str] = {
 }
 DEFAULT_CURRENCY = "CNY"
 _AMOUNT = re.compile(r"(?P<units>[0-9]+)(?:\.(?P<frac>[0-9]+))?")
+# Why an amount is refused: `MoneyError.code`, so a screen can say it in the cashier's own language.
+REFUSALS = ("not_minor_units", "negative_minor_units", "unknown_currency", "not_text", "negative", "not_a_number",
+            "too_many_decimals", "mixed_currencies")
 
 
 class MoneyError(ValueError):
-    """An amount that cannot be money: says what was given and why it was refused."""
+    """An amount that cannot be money: says what was given and why it was refused. The message is English,
+    for logs and the command line; `code` (one of REFUSALS) and `facts` (what it names: the text typed, the
+    currency, the decimal places) are what a screen puts into words of its own."""
+
+    def __init__(self, code: str, message: str, **facts: object) -> None:
+        assert code in REFUSALS, code
+        super().__init__(message)
+        self.code = code
+        self.facts = facts
 
 
 @dataclass(frozen=True, order=True)
@@ -37,30 +48,35 @@ class Money:
 
     def __post_init__(self) -> None:
         if isinstance(self.minor, bool) or not isinstance(self.minor, int):
-            raise MoneyError(f"amount must be an integer number of minor units, got {self.minor!r}")
+            raise MoneyError("not_minor_units", f"amount must be an integer number of minor units, got {self.minor!r}")
         if self.minor < 0:
-            raise MoneyError(f"amount must not be negative, got {self.minor} minor units")
+            raise MoneyError("negative_minor_units", f"amount must not be negative, got {self.minor} minor units")
         if self.currency not in EXPONENTS:
-            raise MoneyError(f"unknown currency {self.currency!r}; known: {', '.join(sorted(EXPONENTS))}")
+            raise MoneyError("unknown_currency", f"unknown currency {self.currency!r}; known: "
+                             f"{', '.join(sorted(EXPONENTS))}", currency=self.currency)
 
     @classmethod
     def parse(cls, text: str, currency: str = DEFAULT_CURRENCY) -> Money:
         """Parse what a cashier types ("58", "58.00", "58.5") into exact minor units."""
         if not isinstance(text, str):
-            raise MoneyError(f"amount must be given as text such as '58.00', got {type(text).__name__} "
+            raise MoneyError("not_text", f"amount must be given as text such as '58.00', got {type(text).__name__} "
                              f"{text!r} (floats are never used for money)")
         if currency not in EXPONENTS:
-            raise MoneyError(f"unknown currency {currency!r}; known: {', '.join(sorted(EXPONENTS))}")
+            raise MoneyError("unknown_currency", f"unknown currency {currency!r}; known: "
+                             f"{', '.join(sorted(EXPONENTS))}", currency=currency)
         stripped = text.strip()
         if stripped.startswith("-"):
-            raise MoneyError(f"amount {text!r} is negative; a sale is always a positive amount")
+            raise MoneyError("negative", f"amount {text!r} is negative; a sale is always a positive amount",
+                             text=stripped)
         match = _AMOUNT.fullmatch(stripped)
         if not match:
-            raise MoneyError(f"amount {text!r} is not a number such as 58 or 58.00")
+            raise MoneyError("not_a_number", f"amount {text!r} is not a number such as 58 or 58.00", text=stripped)
         exponent = EXPONENTS[currency]
         frac = match["frac"] or ""
         if len(frac) > exponent:
-            raise MoneyError(f"amount {text!r} has {len(frac)} decimal places; {currency} allows {exponent}")
+            raise MoneyError("too_many_decimals", f"amount {text!r} has {len(frac)} decimal places; {currency} "
+                             f"allows {exponent}", text=stripped, places=len(frac), currency=currency,
+                             allowed=exponent)
         return cls(int(match["units"]) * 10**exponent + int(frac.ljust(exponent, "0") or 0), currency)
 
     @property
@@ -81,7 +97,7 @@ class Money:
 
     def _same_currency(self, other: Money) -> None:
         if not isinstance(other, Money) or other.currency != self.currency:
-            raise MoneyError(f"cannot combine {self} with {other!r}")
+            raise MoneyError("mixed_currencies", f"cannot combine {self} with {other!r}")
 
     def amount_text(self) -> str:
         """The amount without the code, as printed on a receipt: '58.00'."""

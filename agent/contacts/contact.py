@@ -34,7 +34,8 @@ def parse_channel(value: Any) -> Channel | None:
     try:
         return Channel(text.lower())
     except ValueError:
-        raise ContactError("channel", "must be one of " + ", ".join(c.value for c in Channel)) from None
+        choices = ", ".join(c.value for c in Channel)
+        raise ContactError("channel", f"must be one of {choices}", code="channel_unknown", choices=choices) from None
 
 
 _INVALID = object()  # a field that failed its own check, so "missing" errors are not piled on top
@@ -77,8 +78,10 @@ class ContactForm:
                 return _INVALID
 
         if self.consent is not True:
-            errors.append(ContactError("consent", "must be yes or no" if not isinstance(self.consent, bool)
-                                       else "the customer must agree before anything is stored"))
+            errors.append(ContactError("consent", "must be yes or no", code="consent_not_bool")
+                          if not isinstance(self.consent, bool) else
+                          ContactError("consent", "the customer must agree before anything is stored",
+                                       code="consent_required"))
         name = check(fields.parse_name, self.name)
         phone = check(fields.parse_phone, self.phone, region)
         email = check(fields.parse_email, self.email)
@@ -108,15 +111,16 @@ def _reachable_by(channel: Channel | None, phone: Any, email: Any, wechat_id: An
         if email is not None:
             return Channel.EMAIL
         errors.append(ContactError("phone", "give a phone number, an email address or a WeChat id so the "
-                                            "customer can be reached"))
+                                            "customer can be reached", code="unreachable"))
         return Channel.PHONE
     if channel in (Channel.PHONE, Channel.SMS) and phone is None:
-        errors.append(ContactError("phone", f"needed for the preferred channel, {channel.value}"))
+        errors.append(ContactError("phone", f"needed for the preferred channel, {channel.value}",
+                                   code="channel_needs_phone", channel=channel.value))
     elif channel is Channel.EMAIL and email is None:
-        errors.append(ContactError("email", "needed for the preferred channel, email"))
+        errors.append(ContactError("email", "needed for the preferred channel, email", code="channel_needs_email"))
     elif channel is Channel.WECHAT and wechat_id is None and phone is None:
         errors.append(ContactError("wechat_id", "WeChat needs a WeChat id, or the phone number the "
-                                                "customer's WeChat is registered with"))
+                                                "customer's WeChat is registered with", code="wechat_needs_id"))
     return channel
 
 

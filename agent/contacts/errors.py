@@ -6,14 +6,32 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+# Why a field is refused: `ContactError.code`, so a screen can say it in the cashier's own language.
+REFUSALS = (
+    "not_text", "card_number", "too_long", "name_no_letter", "wechat_id_form",
+    "email_spaces", "email_invisible", "email_no_at", "email_two_at", "email_local_empty", "email_local_long",
+    "email_local_dots", "email_local_char", "email_domain_empty", "email_domain_no_dot", "email_domain_empty_label",
+    "email_domain_hyphen", "email_domain_chars", "email_domain_top", "email_domain_idna",
+    "phone_input_long", "phone_letters", "phone_chars", "phone_country_code", "phone_not_a_number",
+    "phone_short_after_idd", "phone_nsn_short", "phone_nsn_long", "phone_no_country", "phone_too_long",
+    "phone_too_short", "phone_local_only", "phone_invalid",
+    "channel_unknown", "consent_not_bool", "consent_required", "unreachable", "channel_needs_phone",
+    "channel_needs_email", "wechat_needs_id",
+)
+
 
 class ContactError(ValueError):
-    """One field is wrong: `field` is the form field's name, `reason` is the cashier-facing sentence."""
+    """One field is wrong: `field` is the form field's name, `reason` the sentence in English (logs, the
+    command line). `code` (one of REFUSALS) and `facts` (the numbers and names the sentence uses) are what a
+    screen puts into the cashier's own language."""
 
-    def __init__(self, field: str, reason: str) -> None:
+    def __init__(self, field: str, reason: str, *, code: str, **facts: object) -> None:
+        assert code in REFUSALS, code
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+        self.code = code
+        self.facts = facts
 
 
 class ContactFormError(ContactError):
@@ -23,7 +41,7 @@ class ContactFormError(ContactError):
     """
 
     def __init__(self, errors: Sequence[ContactError]) -> None:
-        super().__init__(errors[0].field, errors[0].reason)
+        super().__init__(errors[0].field, errors[0].reason, code=errors[0].code, **errors[0].facts)
         self.errors = list(errors)
         self.args = ("; ".join(str(error) for error in self.errors),)
 

@@ -32,12 +32,14 @@ _PHONE_SEPARATORS = frozenset(" \u00a0\u3000-\u2010\u2011\u2012\u2013\u2014\u201
 _EMAIL_LOCAL_SYMBOLS = frozenset("!#$%&'*+/=?^_`{|}~-.")
 _WECHAT_ID = re.compile(r"[A-Za-z][-_A-Za-z0-9]{5,19}")
 
+_NOT_A_NUMBER = ("phone_not_a_number", "not a phone number")
 _PARSE_REASONS = {
-    NumberParseException.INVALID_COUNTRY_CODE: "the country code after '+' (or 00) is not one in use",
-    NumberParseException.NOT_A_NUMBER: "not a phone number",
-    NumberParseException.TOO_SHORT_AFTER_IDD: "too short after the international prefix",
-    NumberParseException.TOO_SHORT_NSN: "too short to be a phone number",
-    NumberParseException.TOO_LONG: "too long to be a phone number",
+    NumberParseException.INVALID_COUNTRY_CODE: ("phone_country_code",
+                                                "the country code after '+' (or 00) is not one in use"),
+    NumberParseException.NOT_A_NUMBER: _NOT_A_NUMBER,
+    NumberParseException.TOO_SHORT_AFTER_IDD: ("phone_short_after_idd", "too short after the international prefix"),
+    NumberParseException.TOO_SHORT_NSN: ("phone_nsn_short", "too short to be a phone number"),
+    NumberParseException.TOO_LONG: ("phone_nsn_long", "too long to be a phone number"),
 }
 
 
@@ -46,7 +48,8 @@ def text_of(field: str, value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ContactError(field, f"must be text, not {type(value).__name__}")
+        raise ContactError(field, f"must be text, not {type(value).__name__}", code="not_text",
+                           kind=type(value).__name__)
     value = value.strip()
     return value or None
 
@@ -57,7 +60,7 @@ def _refuse_card_numbers(field: str, value: str) -> None:
         check_payload("contact", {field: value})
     except CardDataRefused:
         raise ContactError(field, "looks like a card number; card numbers must never be written down "
-                                  "here") from None
+                                  "here", code="card_number") from None
 
 
 def _visible(text: str, *, keep_newlines: bool) -> str:
@@ -85,9 +88,10 @@ def parse_name(value: Any) -> str | None:
     if not name:
         return None
     if len(name) > NAME_MAX:
-        raise ContactError("name", f"{len(name)} characters is longer than the {NAME_MAX} allowed")
+        raise ContactError("name", f"{len(name)} characters is longer than the {NAME_MAX} allowed", code="too_long",
+                           length=len(name), limit=NAME_MAX)
     if not any(char.isalpha() for char in name):
-        raise ContactError("name", "a name needs at least one letter")
+        raise ContactError("name", "a name needs at least one letter", code="name_no_letter")
     _refuse_card_numbers("name", name)
     return name
 
@@ -101,7 +105,8 @@ def parse_note(value: Any) -> str | None:
     if not note:
         return None
     if len(note) > NOTE_MAX:
-        raise ContactError("note", f"{len(note)} characters is longer than the {NOTE_MAX} allowed")
+        raise ContactError("note", f"{len(note)} characters is longer than the {NOTE_MAX} allowed", code="too_long",
+                           length=len(note), limit=NOTE_MAX)
     _refuse_card_numbers("note", note)
     return note
 
@@ -112,7 +117,7 @@ def parse_wechat_id(value: Any) -> str | None:
         return None
     if not _WECHAT_ID.fullmatch(text):
         raise ContactError("wechat_id", "a WeChat id is 6 to 20 letters, digits, '_' or '-', starting "
-                                        "with a letter")
+                                        "with a letter", code="wechat_id_form")
     _refuse_card_numbers("wechat_id", text)
     return text
 
@@ -123,15 +128,16 @@ def parse_email(value: Any) -> str | None:
     if text is None:
         return None
     if len(text) > EMAIL_MAX:
-        raise ContactError("email", f"{len(text)} characters is longer than the {EMAIL_MAX} allowed")
+        raise ContactError("email", f"{len(text)} characters is longer than the {EMAIL_MAX} allowed",
+                           code="too_long", length=len(text), limit=EMAIL_MAX)
     if any(char.isspace() for char in text):
-        raise ContactError("email", "must not contain spaces")
+        raise ContactError("email", "must not contain spaces", code="email_spaces")
     if not text.isprintable():
-        raise ContactError("email", "contains invisible or control characters")
+        raise ContactError("email", "contains invisible or control characters", code="email_invisible")
     if "@" not in text:
-        raise ContactError("email", "missing '@'")
+        raise ContactError("email", "missing '@'", code="email_no_at")
     if text.count("@") > 1:
-        raise ContactError("email", "more than one '@'")
+        raise ContactError("email", "more than one '@'", code="email_two_at")
     local, domain = text.split("@")
     _check_local_part(local)
     domain = _checked_domain(domain)
@@ -141,37 +147,41 @@ def parse_email(value: Any) -> str | None:
 
 def _check_local_part(local: str) -> None:
     if not local:
-        raise ContactError("email", "nothing before the '@'")
+        raise ContactError("email", "nothing before the '@'", code="email_local_empty")
     if len(local) > EMAIL_LOCAL_MAX:
-        raise ContactError("email", f"the part before the '@' is longer than {EMAIL_LOCAL_MAX} characters")
+        raise ContactError("email", f"the part before the '@' is longer than {EMAIL_LOCAL_MAX} characters",
+                           code="email_local_long", limit=EMAIL_LOCAL_MAX)
     if local.startswith(".") or local.endswith(".") or ".." in local:
         raise ContactError("email", "the part before the '@' cannot start or end with a dot, or have two "
-                                    "dots in a row")
+                                    "dots in a row", code="email_local_dots")
     for char in local:
         if not (char.isalnum() or char in _EMAIL_LOCAL_SYMBOLS):
-            raise ContactError("email", f"{char!r} is not allowed before the '@'")
+            raise ContactError("email", f"{char!r} is not allowed before the '@'", code="email_local_char", char=char)
 
 
 def _checked_domain(domain: str) -> str:
     if not domain:
-        raise ContactError("email", "nothing after the '@'")
+        raise ContactError("email", "nothing after the '@'", code="email_domain_empty")
     labels = domain.lower().split(".")
     if len(labels) < 2:
-        raise ContactError("email", "the part after the '@' needs a dot, as in example.com")
+        raise ContactError("email", "the part after the '@' needs a dot, as in example.com", code="email_domain_no_dot")
     for label in labels:
         if not label:
-            raise ContactError("email", "the part after the '@' has an empty name between dots")
+            raise ContactError("email", "the part after the '@' has an empty name between dots",
+                               code="email_domain_empty_label")
         if label.startswith("-") or label.endswith("-"):
-            raise ContactError("email", "a name after the '@' cannot start or end with '-'")
+            raise ContactError("email", "a name after the '@' cannot start or end with '-'", code="email_domain_hyphen")
         if not all(char.isalnum() or char == "-" for char in label):
-            raise ContactError("email", "only letters, digits, '-' and dots are allowed after the '@'")
+            raise ContactError("email", "only letters, digits, '-' and dots are allowed after the '@'",
+                               code="email_domain_chars")
     top = labels[-1]
     if not (len(top) >= 2 and top.isalpha()) and not top.startswith("xn--"):
-        raise ContactError("email", "the address must end in a domain such as .com or .cn")
+        raise ContactError("email", "the address must end in a domain such as .com or .cn", code="email_domain_top")
     try:
         domain.encode("idna")
     except UnicodeError:
-        raise ContactError("email", "the part after the '@' is not a valid internet domain") from None
+        raise ContactError("email", "the part after the '@' is not a valid internet domain",
+                           code="email_domain_idna") from None
     return ".".join(labels)
 
 
@@ -188,49 +198,61 @@ def parse_phone(value: Any, region: str) -> str | None:
     if text is None:
         return None
     if len(text) > PHONE_INPUT_MAX:
-        raise ContactError("phone", f"{len(text)} characters is too long for a phone number")
+        raise ContactError("phone", f"{len(text)} characters is too long for a phone number", code="phone_input_long",
+                           length=len(text))
     for char in text:
         if unicodedata.decimal(char, None) is None and char not in _PHONE_SEPARATORS:
             if char.isalpha():
-                raise ContactError("phone", "letters are not allowed in a phone number")
-            raise ContactError("phone", "only digits, spaces, '+', '-' and brackets belong in a phone number")
+                raise ContactError("phone", "letters are not allowed in a phone number", code="phone_letters")
+            raise ContactError("phone", "only digits, spaces, '+', '-' and brackets belong in a phone number",
+                               code="phone_chars")
     try:
         number = phonenumbers.parse(text, region)
     except NumberParseException as exc:
-        raise ContactError("phone", _PARSE_REASONS.get(exc.error_type, "not a phone number")) from None
+        code, reason = _PARSE_REASONS.get(exc.error_type, _NOT_A_NUMBER)
+        raise ContactError("phone", reason, code=code) from None
     if not phonenumbers.is_valid_number(number):
-        raise ContactError("phone", _why_invalid(number))
+        raise _why_invalid(number)
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 
-def _why_invalid(number: phonenumbers.PhoneNumber) -> str:
+def _why_invalid(number: phonenumbers.PhoneNumber) -> ContactError:
     code = number.country_code
     where = phonenumbers.region_code_for_country_code(code)
     if where == phonenumbers.UNKNOWN_REGION:
-        return f"+{code} is not a country calling code"
+        return ContactError("phone", f"+{code} is not a country calling code", code="phone_no_country",
+                            country_code=code)
     non_geographic = where == phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY
     metadata = (phonenumbers.PhoneMetadata.metadata_for_nongeo_region(code) if non_geographic
                 else phonenumbers.PhoneMetadata.metadata_for_region(where))
     digits = phonenumbers.national_significant_number(number)
     kind, lengths = _intended_kind(digits, code, metadata)
-    label = f"{f'+{code}' if non_geographic else where} {kind} number".replace("  ", " ")
+    region = f"+{code}" if non_geographic else where
+    label = f"{region} {kind} number".replace("  ", " ")
     count = len(digits)
+    # What a screen needs to say it in other words: the region, what kind of number it looks like, the lengths.
+    facts = {"count": count, "region": region, "kind": kind, "lengths": lengths}
     local_only = _lengths(metadata.fixed_line, local_only=True)
     if kind and count > max(lengths):
-        return f"{count} digits is too long for a {label}{_describe(lengths)}"
+        return ContactError("phone", f"{count} digits is too long for a {label}{_describe(lengths)}",
+                            code="phone_too_long", **facts)
     if kind and count < min(lengths) and not (kind == "landline" and count in local_only):
-        return f"{count} digits is too short for a {label}{_describe(lengths)}"
+        return ContactError("phone", f"{count} digits is too short for a {label}{_describe(lengths)}",
+                            code="phone_too_short", **facts)
     possible = phonenumbers.is_possible_number_with_reason(number)
     # Landline numbers are often given without their area code; libphonenumber only knows some of
     # those lengths as local-only, so a short unclassifiable number gets the same hint.
     if possible == ValidationResult.IS_POSSIBLE_LOCAL_ONLY or (
             kind != "mobile" and (count in local_only or (not kind and count <= LOCAL_NUMBER_MAX))):
-        return f"{count} digits is only a local number; add the area code"
+        return ContactError("phone", f"{count} digits is only a local number; add the area code",
+                            code="phone_local_only", **facts)
     if possible == ValidationResult.TOO_LONG:
-        return f"{count} digits is too long for a {label}{_describe(lengths)}"
+        return ContactError("phone", f"{count} digits is too long for a {label}{_describe(lengths)}",
+                            code="phone_too_long", **facts)
     if possible == ValidationResult.TOO_SHORT:
-        return f"{count} digits is too short for a {label}{_describe(lengths)}"
-    return f"not a valid {label}; check the digits"
+        return ContactError("phone", f"{count} digits is too short for a {label}{_describe(lengths)}",
+                            code="phone_too_short", **facts)
+    return ContactError("phone", f"not a valid {label}; check the digits", code="phone_invalid", **facts)
 
 
 def _lengths(desc: Any, *, local_only: bool = False) -> tuple[int, ...]:

@@ -214,7 +214,8 @@ class CashierApp(App[None]):
         return status_text(self.counter.screen, round_trip, self.language)
 
     def paused(self) -> Text:
-        return paused_text(self.counter.screen.card_payments_paused, self.language)
+        cause = self.counter.host.down_cause if self.counter.host is not None else None
+        return paused_text(self.counter.screen.card_payments_paused is not None, cause, self.language)
 
     def contact_line(self, matter: Matter) -> str:
         if matter.contact is not None:
@@ -330,7 +331,7 @@ class CashierApp(App[None]):
             contact_id = self.contacts.record(**message.fields, case_id=message.flow_id)
         except ContactFormError as exc:
             if form is not None:
-                form.show_errors({error.field: sanitise(error.reason, single_line=True) for error in exc.errors})
+                form.show_errors(exc.errors)
             return
         found = self.contacts.get(contact_id)
         matter = self.desk.matters.get(message.flow_id)

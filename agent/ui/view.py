@@ -18,6 +18,7 @@ from agent.counter import Screen as CounterScreen
 from agent.journal.errors import CardDataRefused
 from agent.journal.guard import check_payload
 from agent.ui.labels import label
+from agent.ui.reasons import link_down, money_problem
 from agent.ui.sanitise import sanitise
 from domain.effects import ShowPrompt
 from domain.events import DeviceState, PrinterCondition
@@ -44,7 +45,7 @@ def sale_entry(amount: str, reference: str, language: str) -> tuple[Money, str |
     try:
         money = Money.parse(text)
     except MoneyError as exc:
-        raise EntryProblem(label("sale.amount_bad", language, problem=sanitise(exc, single_line=True))) from None
+        raise EntryProblem(label("sale.amount_bad", language, problem=money_problem(exc, language))) from None
     if money.minor == 0:
         raise EntryProblem(label("sale.amount_zero", language))
     cleaned = sanitise(reference, single_line=True).strip() or None
@@ -171,7 +172,7 @@ def status_text(screen: CounterScreen, round_trip_ms: float | None, language: st
         part("printer", unknown, "yellow")
     else:
         faults = sorted((c for c in screen.printer if c is not PrinterCondition.OK), key=lambda c: c.value)
-        names = "、".join(label(f"printer.{c.value}", language) for c in faults) if faults \
+        names = label("app.and", language).join(label(f"printer.{c.value}", language) for c in faults) if faults \
             else label("printer.ok", language)
         part("printer", names, "red" if faults else "green")
     if screen.link_up is None:
@@ -186,10 +187,11 @@ def status_text(screen: CounterScreen, round_trip_ms: float | None, language: st
     return text
 
 
-def paused_text(reason: str | None, language: str) -> Text:
-    if reason is None:
+def paused_text(paused: bool, cause: str | None, language: str) -> Text:
+    """The banner while card payments are paused, saying why the link is down (`agent.host.DOWN_CAUSES`)."""
+    if not paused:
         return Text()
-    return Text(label("status.paused", language, reason=sanitise(reason, single_line=True)), style="bold")
+    return Text(label("status.paused", language, reason=link_down(cause, language)), style="bold")
 
 
 def contact_summary(contact: Contact) -> tuple[tuple[str, ...], str]:

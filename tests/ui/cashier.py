@@ -79,12 +79,15 @@ class Cashier:
 
 
 def run(tmp_path: Path, scenario: Callable[[Cashier], Awaitable[None]], *, before=None,
-        case_settings: CaseSettings | None = None, **options) -> None:
+        case_settings: CaseSettings | None = None, unreachable: bool = False, **options) -> None:
     """A rig, a cashier app on its counter at 80x24 in Chinese (times in UTC), and the scenario. `before(rig)`
     runs on the counter before the app opens; `case_settings` are the follow-up rules (the PC's zone by
-    default)."""
+    default); with `unreachable` the acquirer refuses connections from the start."""
     async def main() -> None:
         rig = Rig(tmp_path / "j.sqlite")
+        if unreachable:
+            await rig.acquirer.start()
+            await rig.acquirer.refuse_connections()
         await rig.start()
         try:
             if before is not None:

@@ -2,7 +2,7 @@
 banner, and the language key."""
 
 from agent.ui.screens import CounterScreen
-from domain.events import LinkDown
+from domain.events import DeviceState, LinkDown, ReaderStatus
 from domain.money import Money
 from tests.ui.cashier import run
 
@@ -13,7 +13,7 @@ def test_a_bad_amount_is_named_inline_and_starts_nothing_then_a_good_one_starts_
         await cashier.type("5..8")
         await cashier.pilot.press("enter")
         await cashier.settle()
-        assert cashier.notice() == "金额无效：amount '5..8' is not a number such as 58 or 58.00"
+        assert cashier.notice() == "金额无效：“5..8”不是金额，请输入 58 或 58.00 这样的数字"
         assert app.screen.query_one("#notice").display
         assert rig.counter.flows == {} and not rig.events("sale_started")
 
@@ -97,20 +97,29 @@ def test_the_app_can_open_in_english(tmp_path):
     run(tmp_path, scenario, language="en")
 
 
-def test_a_link_down_reason_with_escape_sequences_and_markup_is_shown_harmless(tmp_path):
-    reason = "reset\x1b[2J\x1b]0;pwned\x07 by [bold red]peer[/] \x9b31m\r\nnow\x07"
+def test_a_device_detail_with_escape_sequences_and_markup_is_shown_harmless(tmp_path):
+    detail = "reset\x1b[2J\x1b]0;pwned\x07 by [bold red]peer[/] \x9b31m\r\nnow\x07"
 
     async def scenario(cashier):
         rig = cashier.rig
-        rig.counter.device_event(LinkDown(reason))  # the link is lost while idle: card payments pause
+        rig.counter.device_event(ReaderStatus(DeviceState.OFFLINE, detail))
         await cashier.settle()
-        banner = cashier.banner()
-        assert banner == "暂停刷卡：reset by [bold red]peer[/]  now"  # the line break became a space
+        assert "读卡器 ● 离线 (reset by [bold red]peer[/]  now)" in cashier.status()  # the line break: a space
         screen = "\n".join(cashier.lines())
         assert "[bold red]peer[/]" in screen  # markup shown as typed, not applied
         assert not any(char == "\x1b" or (ord(char) < 32 and char != "\n") or 0x7F <= ord(char) <= 0x9F
                        for char in screen)
-        assert "银行 ● 已断开" in cashier.status()
+
+    run(tmp_path, scenario)
+
+
+def test_the_banner_says_why_card_payments_are_paused_in_the_cashiers_words_not_the_links(tmp_path):
+    async def scenario(cashier):
+        rig = cashier.rig
+        rig.counter.device_event(LinkDown("reset by peer"))  # the link is lost while idle: card payments pause
+        await cashier.settle()
+        assert cashier.banner() == "暂停刷卡：与银行的连接已断开"  # no host service saw why: only that it is down
+        assert "银行 ● 已断开" in cashier.status() and "reset by peer" not in "\n".join(cashier.lines())
 
     run(tmp_path, scenario)
 

@@ -68,9 +68,9 @@ def test_labels_fill_their_placeholders():
 @pytest.mark.parametrize(("amount", "reference", "problem"), [
     ("", "", "请输入金额，例如 58 或 58.00"),
     ("  ", "", "请输入金额，例如 58 或 58.00"),
-    ("abc", "", "金额无效：amount 'abc' is not a number such as 58 or 58.00"),
-    ("1.234", "", "金额无效：amount '1.234' has 3 decimal places; CNY allows 2"),
-    ("-5", "", "金额无效：amount '-5' is negative; a sale is always a positive amount"),
+    ("abc", "", "金额无效：“abc”不是金额，请输入 58 或 58.00 这样的数字"),
+    ("1.234", "", "金额无效：“1.234”有 3 位小数，CNY 最多 2 位"),
+    ("-5", "", "金额无效：“-5”是负数；消费金额必须大于零"),
     ("0.00", "", "金额必须大于零"),
     ("5", "x" * 41, "订单号过长（最多 40 个字符）"),
 ])

@@ -10,9 +10,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Checkbox, Footer, Input, Label, RadioButton, RadioSet, Static
 
-from agent.contacts import Channel
+from agent.contacts import Channel, ContactError
 from agent.ui.labels import LabelsError, label
 from agent.ui.messages import ContactSubmitted
+from agent.ui.reasons import contact_problem
 from agent.ui.sanitise import sanitise
 from agent.ui.screens.base import KeyedModal
 from agent.ui.widgets import Notice
@@ -27,7 +28,7 @@ class ContactScreen(KeyedModal):
         super().__init__()
         self.flow_id = flow_id
         self.reason = reason
-        self.errors: dict[str, str] = {}  # field -> what is wrong with it, as shown
+        self.refused: list[ContactError] = []  # what the store refused, shown under each field
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="contact-form"):
@@ -62,12 +63,13 @@ class ContactScreen(KeyedModal):
         title.append(f"  {self.flow_id}\n", style="dim")
         title.append(why)
         self.query_one("#contact-title", Static).update(title)
+        errors = self.errors
         for field in FIELDS:
             self.query_one(f"#label-{field}", Label).update(label(f"contact.{field}", language)
                                                              if field != "consent" else "")
             error = self.query_one(f"#error-{field}", Static)
-            error.update(Text(self.errors.get(field, "")))
-            error.display = field in self.errors
+            error.update(Text(errors.get(field, "")))
+            error.display = field in errors
         self.query_one("#consent", Checkbox).label = label("contact.consent", language)
         for channel in Channel:
             self.query_one(f"#channel-{channel.value}", RadioButton).label = label(f"channel.{channel.value}", language)
@@ -80,11 +82,19 @@ class ContactScreen(KeyedModal):
 
     # -- set down by the app ---------------------------------------------------------------------------
 
-    def show_errors(self, errors: dict[str, str]) -> None:
+    @property
+    def errors(self) -> dict[str, str]:
+        """Field -> what is wrong with it, in the cashier's language: the first problem of each field."""
+        shown: dict[str, str] = {}
+        for error in self.refused:
+            shown.setdefault(error.field, contact_problem(error, self.cashier.language))
+        return shown
+
+    def show_errors(self, errors: list[ContactError]) -> None:
         """Each problem under its field; the first field with one gets the focus."""
-        self.errors = dict(errors)
+        self.refused = list(errors)
         self.refresh_view()
-        first = next((field for field in FIELDS if field in errors), None)
+        first = next((field for field in FIELDS if field in self.errors), None)
         if first is not None:
             self.query_one(f"#{first}").focus()
 
