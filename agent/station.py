@@ -66,11 +66,9 @@ class Station:
         `on_event` sees every event the devices report, before the counter does; `seed` makes the simulated
         devices' random choices (line noise, the acquirer's reference numbers and garbage) repeatable."""
         clock = clock or RealClock()
-        sim = devices or Simulated()
+        sim = devices or await start_devices(settings, clock, seed)
         closers: list[Any] = [] if devices is not None else [sim.close]
         try:
-            if devices is None:
-                await _devices(settings, clock, sim, seed)
             reader_url, host_address, printer_url = _urls(settings, sim)
             settings.journal.path.parent.mkdir(parents=True, exist_ok=True)
             journal = Journal.open(settings.journal.path, clock=clock)
@@ -125,6 +123,17 @@ def _urls(settings: Settings, sim: Simulated) -> tuple[str, tuple[str, int], str
     host_address = ("127.0.0.1", sim.acquirer.port) if settings.host.url == SIM else settings.host.address
     printer_url = sim.urls["printer"] if settings.printer.url == SIM else settings.printer.url
     return reader_url, host_address, printer_url
+
+
+async def start_devices(settings: Settings, clock: Clock, seed: int = 0) -> Simulated:
+    """Start the simulated devices the config's `sim://` URLs ask for; whoever starts them closes them."""
+    sim = Simulated()
+    try:
+        await _devices(settings, clock, sim, seed)
+    except BaseException:
+        await sim.close()
+        raise
+    return sim
 
 
 async def _devices(settings: Settings, clock: Clock, sim: Simulated, seed: int) -> None:

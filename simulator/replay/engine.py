@@ -29,7 +29,7 @@ from typing import Any
 from agent.config import CardSettings, ContactSettings, JournalSettings, ReaderSettings, Settings, StoreSettings
 from agent.contacts import ContactFormError
 from agent.notify import Notifier, NotifySettings
-from agent.station import Simulated, Station
+from agent.station import Simulated, Station, start_devices
 from domain.clock import VirtualClock
 from simulator.mailserver import smtp_server
 from simulator.replay import checks
@@ -53,7 +53,7 @@ from simulator.replay.steps import (
 )
 
 QUIET = 0.05  # seconds of wall time with nothing happening before the replay takes it that nothing is under way
-READY_WAIT = 10.0  # seconds of wall time for the agent to come up on its devices
+READY_WAIT = 30.0  # seconds of virtual time for the agent to come up on its devices
 STORE = StoreSettings(name="示例便利店 Replay Store", address="上海市黄浦区南京东路 1 号", phone="021-5555 0000")
 
 
@@ -119,7 +119,9 @@ class Replay:
 
     async def start(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        await self._open(None)
+        # The devices outlive the agent (a restart is the agent's alone), so the replay owns them.
+        self.devices = await start_devices(self._settings, self.clock, self.seed)
+        await self._open(self.devices)
         sim = self.station_.sim
         sim.acquirer.on_log = self._moved
         sim.reader.observers.append(self._moved)
@@ -132,24 +134,29 @@ class Replay:
             raise RuntimeError("the replay has not started")
         return self.station
 
-    async def _open(self, devices: Simulated | None) -> None:
+    async def _open(self, devices: Simulated) -> None:
         self.station = await Station.open(self._settings, clock=self.clock, devices=devices, on_event=self._moved,
                                           seed=self.seed)
-        self.devices = self.station.sim
         self.station.counter.on_change = self._moved
         self.station.counter.on_prompt = lambda *_: self._moved()
         self._task = asyncio.create_task(self.station.run())
 
     async def _ready(self) -> None:
-        """Wait (wall time, without moving the clock) until the agent holds its link and its reader line."""
+        """Let the agent come up on its devices: it connects at once, or — after a restart, while the old
+        connections are still being torn down — after its reconnect back-off, so time may move a little."""
         counter = self.station_.counter
-        deadline = time.monotonic() + READY_WAIT
-        while not (counter.host is not None and counter.host.up and counter.reader is not None
-                   and counter.reader.session.line.is_open):
-            if time.monotonic() > deadline:
-                raise StepFailed(f"the agent did not come up on its devices within {READY_WAIT:g} s of wall time")
-            await asyncio.sleep(0.005)
-        await self.settle()
+        deadline = self.clock.monotonic() + READY_WAIT
+        while True:
+            await self.settle()
+            if counter.host is not None and counter.host.up and counter.reader is not None \
+                    and counter.reader.session.line.is_open:
+                return
+            due = self.clock.next_due()
+            if due is None or due > deadline:
+                raise StepFailed(f"the agent did not come up on its devices within {READY_WAIT:g} s "
+                                 f"(link {'up' if counter.host and counter.host.up else 'down'}, reader line "
+                                 f"{'open' if counter.reader and counter.reader.session.line.is_open else 'closed'})")
+            self.clock.jump()
 
     def _moved(self, *_: Any) -> None:
         self._activity += 1
@@ -332,6 +339,7 @@ class Replay:
                 shutil.copy(f"{journal}{suffix}", f"{image}{suffix}")
         await self._stop_agent()
         self._settings = replace(self._settings, journal=JournalSettings(image))
+        assert self.devices is not None
         await self._open(self.devices)
         await self._ready()
 

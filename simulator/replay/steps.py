@@ -61,14 +61,14 @@ def duration(text: str, key: str, line: int | None = None) -> float:
     match = DURATION.fullmatch(text.strip())
     if match is None:
         raise StepError(f"{text!r} is not a duration; write 30s, 500ms, 2m, 1h or 1d", key, line)
-    return float(match[1]) * UNITS[match[2]]
+    return round(float(match[1]) * UNITS[match[2]], 6)
 
 
 def duration_text(seconds: float) -> str:
     for unit in ("d", "h", "m", "s"):
         if seconds >= UNITS[unit] and (seconds / UNITS[unit]).is_integer():
             return f"{int(seconds / UNITS[unit])}{unit}"
-    return f"{round(seconds * 1000)}ms" if seconds < 1 else f"{seconds:g}s"
+    return repr(round(seconds * 1000, 3)).removesuffix(".0") + "ms"
 
 
 def _sale_ref(node: Node | None, key: str) -> str:
@@ -127,13 +127,13 @@ class SaleStep(Step):
         else:
             amount_node = node
         text = amount_node.text("sale", "an amount such as 58.00")
+        key = "amount" if node is not amount_node else "sale"
         try:
             amount = Money.parse(text)
-            if not amount.minor:
-                raise MoneyError("a sale is for more than nothing")
         except MoneyError as exc:
-            raise StepError(f"{text!r} is not an amount: {exc}", "amount" if node is not amount_node else "sale",
-                            amount_node.line) from None
+            raise StepError(f"{text!r} is not an amount: {exc}", key, amount_node.line) from None
+        if not amount.minor:
+            raise StepError(f"{text!r}: a sale is for more than nothing", key, amount_node.line)
         return cls(amount, reference, alias, line)
 
     def spec(self) -> Any:
