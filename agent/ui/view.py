@@ -20,6 +20,7 @@ from agent.journal.guard import check_payload
 from agent.ui.labels import label
 from agent.ui.reasons import link_down, money_problem
 from agent.ui.sanitise import sanitise
+from agent.ui.wrap import Wrapped
 from domain.effects import ShowPrompt
 from domain.events import DeviceState, PrinterCondition
 from domain.money import Money, MoneyError
@@ -99,15 +100,15 @@ def render(prompt: ShowPrompt, language: str, tz: tzinfo | None) -> prompts.Scre
 
 def prompt_body(screen: prompts.Screen, note: str = "") -> Group:
     """Title, then the numbered steps with a hanging indent (a long Chinese step wraps under its text, not
-    under its number), then an optional note."""
+    under its number), then an optional note; broken into lines the way Chinese print breaks them."""
     steps = Table.grid(padding=(0, 1))
     steps.add_column(no_wrap=True, justify="right")
-    steps.add_column(ratio=1, overflow="fold")  # a Chinese sentence is one "word": fold it
+    steps.add_column(ratio=1)
     for number, step in enumerate(screen.steps, 1):
-        steps.add_row(Text(f"{number}.", style="bold"), Text(step))
-    parts: list[Text | Table] = [Text(screen.title, style="bold"), steps]
+        steps.add_row(Text(f"{number}.", style="bold"), Wrapped(step))
+    parts: list[Wrapped | Table] = [Wrapped(screen.title, style="bold"), steps]
     if note:
-        parts.append(Text(note, style="italic"))
+        parts.append(Wrapped(note, style="italic"))
     return Group(*parts)
 
 
