@@ -31,6 +31,7 @@ from agent.contacts import ContactFormError
 from agent.notify import Notifier, NotifySettings
 from agent.station import Simulated, Station, start_devices
 from domain.clock import VirtualClock
+from domain.effects import ShowPrompt
 from simulator.mailserver import smtp_server
 from simulator.replay import checks
 from simulator.replay.devices import DeviceCommandError, printer_command, reader_command
@@ -106,6 +107,9 @@ class Replay:
         self.devices: Simulated | None = None
         self.mail: list[str] = []  # the messages the local mail server received
         self.listeners: list[Callable[[str], None]] = []  # told of every step done, as text
+        # told of every prompt the agent shows (flow id, prompt), as it shows it: a finished flow's last
+        # prompt is gone from the counter's screen by the time the step ends
+        self.prompt_listeners: list[Callable[[str, ShowPrompt], None]] = []
         self._task: asyncio.Task | None = None
         self._activity = 0
         self._restarts = 0
@@ -138,7 +142,7 @@ class Replay:
         self.station = await Station.open(self._settings, clock=self.clock, devices=devices, on_event=self._moved,
                                           seed=self.seed)
         self.station.counter.on_change = self._moved
-        self.station.counter.on_prompt = lambda *_: self._moved()
+        self.station.counter.on_prompt = self._prompted
         self._task = asyncio.create_task(self.station.run())
 
     async def _ready(self) -> None:
@@ -160,6 +164,11 @@ class Replay:
 
     def _moved(self, *_: Any) -> None:
         self._activity += 1
+
+    def _prompted(self, flow_id: str, prompt: ShowPrompt) -> None:
+        self._moved()
+        for listener in self.prompt_listeners:
+            listener(flow_id, prompt)
 
     async def settle(self) -> None:
         """Let everything under way finish without moving virtual time: return once nothing has happened
