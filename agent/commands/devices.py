@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from simulator.replay.devices import ACQUIRER_VERBS
+
 if TYPE_CHECKING:
     from simulator.printer.device import PrintedReceipt, VirtualPrinter
     from simulator.printer.server import PtyPrinterPort, TcpPrinterPort
@@ -33,7 +35,6 @@ HELP_TEXT = """commands:
   fault … | rule … | link … | ledger | settle | settlement …
                                 the virtual acquirer ('help' lists its commands)
   quit                          stop the devices"""
-ACQUIRER_VERBS = ("fault", "rule", "link", "ledger", "settle", "settlement", "help")
 PRINTER_VERBS = ("paper", "cover", "offline", "online", "silent", "status")
 
 
@@ -80,11 +81,11 @@ def run(args: argparse.Namespace, settings) -> int:
 
 async def _serve(args: argparse.Namespace) -> int:
     from domain.clock import RealClock
-    from domain.events import EntryMode
     from simulator.cardreader.server import PtyReaderPort, TcpReaderPort, VirtualReader
     from simulator.cardreader.wallet import WALLET
     from simulator.host.server import VirtualAcquirer
     from simulator.printer.server import PtyPrinterPort
+    from simulator.replay.devices import DeviceCommandError, printer_command, reader_command
 
     clock = RealClock()
     reader = VirtualReader(args.reader_format, clock=clock)
@@ -130,10 +131,10 @@ async def _serve(args: argparse.Namespace) -> int:
                 if verb in PRINTER_VERBS:
                     if printer is None:
                         print("  no printer running; start with --printer-port PORT or --printer-pty LINK")
-                    elif (state := _printer_command(printer, verb, rest)) is None:
-                        print(f"  unknown command {line.strip()!r}\n{HELP_TEXT}")
                     else:
-                        print(f"  {state}", flush=True)
+                        if verb != "status" or rest:
+                            printer_command(line).apply(printer)
+                        print(f"  {_printer_state(printer)}", flush=True)
                     continue
                 if port is None:
                     print("  no reader running; start with --reader-port PORT or --reader-pty LINK")
@@ -141,27 +142,10 @@ async def _serve(args: argparse.Namespace) -> int:
                 if verb == "cards":
                     for card in WALLET.values():
                         print(f"  {card.key:<12} {card.label}")
-                elif verb == "present" and rest:
-                    mode = EntryMode(rest[1]) if len(rest) > 1 else EntryMode.SWIPE
-                    if rest[0] not in WALLET:
-                        print(f"  no card {rest[0]!r}; 'cards' lists them")
-                        continue
-                    reader.present(rest[0], mode)
-                elif verb == "bad":
-                    reader.bad_swipe()
-                elif verb == "noise":
-                    reader.noise(int(rest[0]) if rest else 16)
-                elif verb == "corrupt" and rest:
-                    reader.corrupt_rate = float(rest[0])
-                elif verb == "unplug":
-                    port.unplug() if isinstance(port, PtyReaderPort) else port.drop()
-                elif verb == "replug" and isinstance(port, PtyReaderPort):
-                    port.plug()
-                else:
-                    print(f"  unknown command {line.strip()!r}\n{HELP_TEXT}")
                     continue
-            except ValueError as exc:
-                print(f"  {exc}")
+                reader_command(line).apply(reader, port)
+            except DeviceCommandError as exc:
+                print(f"  unknown command {line.strip()!r}: {exc}\n{HELP_TEXT}")
                 continue
     finally:
         if isinstance(port, PtyReaderPort):
@@ -222,22 +206,8 @@ class ReceiptFolder:
         sys.stdout.flush()
 
 
-def _printer_command(printer: VirtualPrinter, verb: str, rest: list[str]) -> str | None:
-    """Act on the printer as a person at the counter would; the answer is its state, or None if not understood."""
-    from domain.events import PrinterCondition
-
-    word = rest[0].lower() if len(rest) == 1 else ""
-    if verb == "paper" and word in ("near", "end", "ok"):
-        printer.set(PrinterCondition.PAPER_NEAR_END, word == "near")
-        printer.set(PrinterCondition.PAPER_END, word == "end")
-    elif verb == "cover" and word in ("open", "closed"):
-        printer.set(PrinterCondition.COVER_OPEN, word == "open")
-    elif verb in ("offline", "online") and not rest:
-        printer.set(PrinterCondition.OFFLINE, verb == "offline")
-    elif verb == "silent" and word in ("on", "off"):
-        printer.silent = word == "on"
-    elif verb != "status" or rest:
-        return None
+def _printer_state(printer: VirtualPrinter) -> str:
+    """What the printer is in, and what it answers a status request with."""
     state = ", ".join(sorted(condition.value.replace("_", " ") for condition in printer.conditions)) or "ready"
     answers = ("answers no status request (silent)" if printer.silent else
                "answers DLE EOT " + " ".join(f"{n}:0x{printer.status_byte(n):02X}" for n in (1, 2, 4)))
