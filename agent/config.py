@@ -19,6 +19,7 @@ import platformdirs
 from agent.cases.errors import CaseSettingsError
 from agent.cases.settings import CaseSettings
 from agent.notify.settings import NotifySettings
+from agent.reconcile.settings import ReconcileSettings, ReconcileSettingsError
 
 APP = "recoup"
 READER_FORMATS = ("framed", "msr")
@@ -68,6 +69,7 @@ class PrinterSettings:
     copies: tuple[str, ...] = ("customer",)
     status_timeout: float = 2.0  # seconds for the printer to answer DLE EOT before its state is unknown
     connect_timeout: float = 5.0  # seconds to open the port and to take a write
+    status_every: float = 10.0  # seconds between status reads while no receipt is printing
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ class Settings:
     printer: PrinterSettings = field(default_factory=PrinterSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
     cases: CaseSettings = field(default_factory=CaseSettings)
+    reconcile: ReconcileSettings = field(default_factory=ReconcileSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
     journal: JournalSettings = field(default_factory=JournalSettings)
     contacts: ContactSettings = field(default_factory=ContactSettings)
@@ -210,9 +213,9 @@ def load(path: str | os.PathLike[str] | None = None) -> Settings:
 
 def parse(data: dict[str, Any], path: Path, text: str) -> Settings:
     top = _Reader(path, text, data, None)
-    top.check_keys(("profile", "reader", "host", "printer", "store", "cases", "notify", "journal", "contacts",
-                    "cards"))
-    for name in ("reader", "host", "printer", "store", "cases", "notify", "journal", "contacts", "cards"):
+    top.check_keys(("profile", "reader", "host", "printer", "store", "cases", "reconcile", "notify", "journal",
+                    "contacts", "cards"))
+    for name in ("reader", "host", "printer", "store", "cases", "reconcile", "notify", "journal", "contacts", "cards"):
         if name in data and not isinstance(data[name], dict):
             raise top.fail(name, "must be a table, e.g. [" + name + "]")
     profile = top.choice("profile", PROFILES, "simulated")
@@ -240,6 +243,7 @@ def parse(data: dict[str, Any], path: Path, text: str) -> Settings:
     except CaseSettingsError as exc:
         raise cases.fail(exc.field.split("[")[0], exc.reason) from None
     notify = _parse_notify(_Reader(path, text, data.get("notify", {}), "notify"))
+    reconcile = _parse_reconcile(path, text, data.get("reconcile", {}), follow_ups)
 
     journal = _Reader(path, text, data.get("journal", {}), "journal")
     journal.check_keys(("path",))
@@ -264,12 +268,29 @@ def parse(data: dict[str, Any], path: Path, text: str) -> Settings:
         printer=printer,
         store=shop,
         cases=follow_ups,
+        reconcile=reconcile,
         notify=notify,
         journal=JournalSettings(path=journal.path_value("path", base.journal.path)),
         contacts=ContactSettings(key_file=contacts.path_value("key_file", base.contacts.key_file),
                                  retention_days=retention, default_region=region),
         cards=CardSettings(hash_key_file=cards.path_value("hash_key_file", base.cards.hash_key_file)),
     )
+
+
+def _parse_reconcile(path: Path, text: str, data: dict[str, Any], cases: CaseSettings) -> ReconcileSettings:
+    """How the settlement file is read. Its holidays are the store's ([cases]) unless the bank's differ."""
+    section = _Reader(path, text, data, "reconcile")
+    section.check_keys(("settle_after_days", "holidays", "columns", "encoding", "delimiter", "date_format",
+                        "amount_unit"))
+    values = dict(data)
+    values.setdefault("holidays", cases.holidays)
+    try:
+        return ReconcileSettings(**values)
+    except ReconcileSettingsError as exc:
+        if exc.field.startswith("columns."):
+            columns = _Reader(path, text, data.get("columns", {}), "reconcile.columns")
+            raise columns.fail(exc.field.removeprefix("columns."), exc.reason) from None
+        raise section.fail(exc.field.split("[")[0], exc.reason) from None
 
 
 def _parse_notify(section: _Reader) -> NotifySettings:
@@ -307,7 +328,7 @@ def _parse_notify(section: _Reader) -> NotifySettings:
 
 
 def _parse_printer(section: _Reader, profile: str) -> PrinterSettings:
-    section.check_keys(("url", "columns", "copies", "status_timeout", "connect_timeout"))
+    section.check_keys(("url", "columns", "copies", "status_timeout", "connect_timeout", "status_every"))
     base = PrinterSettings()
     url = section.get("url", str, "sim://" if profile == "simulated" else None)
     if url is None:
@@ -329,7 +350,8 @@ def _parse_printer(section: _Reader, profile: str) -> PrinterSettings:
                                      f"e.g. [\"merchant\", \"customer\"]; got {copies!r}")
     return PrinterSettings(url=url, columns=columns, copies=tuple(copies),
                            status_timeout=section.get("status_timeout", float, base.status_timeout),
-                           connect_timeout=section.get("connect_timeout", float, base.connect_timeout))
+                           connect_timeout=section.get("connect_timeout", float, base.connect_timeout),
+                           status_every=section.get("status_every", float, base.status_every))
 
 
 def _parse_host(section: _Reader, profile: str) -> HostSettings:

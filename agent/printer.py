@@ -9,6 +9,10 @@ first byte leaves, as authorizations are) → `receipt_printed`, or `print_held`
 Whatever the agent remembers is rebuilt from those on start; every job not printed or closed runs
 again, so a crash mid-receipt ends in a copy marked DUPLICATE, never in silence.
 
+Between jobs the status is read too: at start, then every `status_every` seconds on the agent's clock while
+no receipt is printing, so the status bar says "out of paper" (or cover open, offline, not answering) before
+the next sale finds out, instead of "unknown" until the first receipt.
+
 The printer is talked to through python-escpos connectors, which block: each exchange runs on a worker
 thread while the journal is only ever written from the event loop. The wait for a status reply is a
 timer on the agent's clock, so a silent printer costs virtual time under test, not wall time.
@@ -116,13 +120,49 @@ class PrinterService:
             if self._stopping:
                 return
             await self._print(job)
+        if not self._stopping:
+            await self._idle_status()
         while not self._stopping:
-            receipt_id, stream = await self._queue.get()
+            submitted = await self._next_job()
             if self._stopping:
                 break
+            if submitted is None:
+                await self._idle_status()
+                continue
+            receipt_id, stream = submitted
             job = jobs_on_record(self._journal, stream).get(receipt_id)
             if job is not None and job.open and job.state != HELD:  # held: until the cashier has fixed it
                 await self._print(job)
+
+    async def _next_job(self) -> tuple[str, str | None] | None:
+        """The next job submitted, or None once `status_every` seconds have passed without one."""
+        getting = asyncio.ensure_future(self._queue.get())
+        waiting = asyncio.ensure_future(self._clock.sleep(self._settings.status_every))
+        try:
+            await asyncio.wait({getting, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiting.cancel()
+            if not getting.done():
+                getting.cancel()  # a job put meanwhile stays queued: the get never took it
+        return getting.result() if getting.done() and not getting.cancelled() else None
+
+    async def _idle_status(self) -> None:
+        """One status read with no job under way, reported if it changed. A printer that cannot answer
+        (a file or a one-way port) is not asked."""
+        port = self._port()
+        if not port.can_read:
+            return
+        try:
+            await asyncio.to_thread(port.open)
+        except OSError:
+            self._seen(frozenset({C.OFFLINE}))
+            return
+        try:
+            conditions = await self._status(port)
+        finally:
+            await asyncio.to_thread(port.close)
+        if not self._stopping:  # a read cut short by the stop says nothing about the printer
+            self._seen(conditions)
 
     def stop(self) -> None:
         self._stopping = True

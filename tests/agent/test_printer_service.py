@@ -146,6 +146,7 @@ def offset_of(point: tuple[str, float], total: int) -> int:
 def test_a_fault_at_any_point_of_a_job_never_gives_two_unmarked_copies_nor_loses_the_job(tmp_path, job_bytes,
                                                                                         point, condition):
     async def scenario(rig):
+        await rig.until(lambda: rig.printing.conditions is not None)  # the read at start is over: count the job's
         rig.printer.fail_after(offset_of(point, job_bytes), condition)
         sale = rig.sale("58.00")
         await rig.until(lambda: bool(rig.receipts(sale)), jump=True)
