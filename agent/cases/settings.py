@@ -45,7 +45,7 @@ class CaseSettings:
                 or not 0 < hours <= 24 * 30:
             raise CaseSettingsError("first_followup_hours", f"must be a number of hours above 0 and at most "
                                                             f"720, not {hours!r}")
-        object.__setattr__(self, "holidays", _holidays(self.holidays))
+        object.__setattr__(self, "holidays", parse_holidays(self.holidays))
         object.__setattr__(self, "quiet_window", (start, end))
         object.__setattr__(self, "zone", _zone(self.timezone))
 
@@ -58,7 +58,8 @@ def _clock(field: str, value: Any) -> time:
     return time(int(match.group(1)), int(match.group(2)))
 
 
-def _holidays(values: Any) -> tuple[date, ...]:
+def parse_holidays(values: Any) -> tuple[date, ...]:
+    """A holiday list as TOML gives it (dates, or YYYY-MM-DD text), sorted; CaseSettingsError("holidays")."""
     if isinstance(values, str) or not isinstance(values, list | tuple | set | frozenset):
         raise CaseSettingsError("holidays", f"must be a list of dates such as [2026-02-17, 2026-10-01], "
                                             f"not {type(values).__name__}")

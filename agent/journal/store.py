@@ -35,9 +35,11 @@ def default_projections() -> list[Projection]:
     from agent.cases.projection import CasesProjection
     from agent.contacts.projection import ContactsProjection
     from agent.flowstore import FlowsProjection
+    from agent.reconcile.projection import SettlementProjection
     from agent.saf import SafProjection
 
-    return [ReadsProjection(), ContactsProjection(), SafProjection(), FlowsProjection(), CasesProjection()]
+    return [ReadsProjection(), ContactsProjection(), SafProjection(), FlowsProjection(), CasesProjection(),
+            SettlementProjection()]
 
 
 class Journal:
