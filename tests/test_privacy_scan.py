@@ -35,6 +35,7 @@ from typing import Any
 import pytest
 
 import simulator.demo
+import simulator.mailserver
 from agent import cli
 from agent.cases import CaseSettings, CaseStore
 from agent.contacts import Contact, ContactStore
@@ -102,7 +103,7 @@ def _spy(patch: pytest.MonkeyPatch, owner: type, name: str, seen) -> None:
 
 def _spy_smtp(patch: pytest.MonkeyPatch, received: list[Source]) -> None:
     """Keep the raw message and envelope the demo's local SMTP server is handed."""
-    inbox = simulator.demo._Inbox
+    inbox = simulator.mailserver.Inbox
     original = inbox.handle_DATA
 
     async def handle_DATA(self, server, session, envelope):
