@@ -320,6 +320,9 @@ class CashierApp(App[None]):
             await self._route()
             return
         if self._act(flow_id, action) and action == "contact_declined":
+            # On record as the customer's answer, as `recoup contacts` lists it; after the flow has acted, so
+            # the case it opened points to it.
+            self.contacts.record_declined(case_id=flow_id)
             matter = self.desk.matters.get(flow_id)
             if matter is not None:
                 matter.declined = True

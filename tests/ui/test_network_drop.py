@@ -3,6 +3,7 @@ acquirer charges it and drops the line; the screen says not to swipe again and f
 the customer leaving their details (a bad phone number first) to the case, and to the hold being released
 once the link is back."""
 
+from agent.contacts import Declined
 from agent.ui.screens import ContactScreen, CounterScreen, PaymentScreen, RecoveryScreen
 from tests.ui.cashier import run
 
@@ -121,9 +122,13 @@ def test_customer_pays_cash_puts_the_form_aside_then_declines_to_leave_details(t
         await cashier.settle(rig.at(sale, "network_drop", "AWAITING_REVERSAL"))
         assert isinstance(app.screen, RecoveryScreen)
         assert "联系方式：顾客不愿留下" in app.screen.outcome
-        assert not rig.events("contact_recorded")
         flow_id = rig.flow(sale).flow_id
-        assert app.cases.get(flow_id).contact_id is None
+        (declined,) = rig.events("contact_recorded", flow_id)  # the answer on record, no personal data
+        assert declined.payload == {"contact_id": declined.payload["contact_id"], "case_id": flow_id,
+                                    "declined": True, "consent": False}
+        assert isinstance(app.contacts.get(declined.payload["contact_id"]), Declined)
+        assert app.cases.get(flow_id).contact_id == declined.payload["contact_id"]  # the case points to it
+        assert app.case_contact(app.cases.get(flow_id)) == "顾客不愿留下"  # as the case screen shows it
 
         await cashier.pilot.press("ctrl+t")  # back to the till while the case waits for the reversal…
         await cashier.settle()
