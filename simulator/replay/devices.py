@@ -24,6 +24,7 @@ PRINTER_HELP = """printer commands:
   cover open|closed               open or close the cover
   offline / online                take the printer offline, or back online
   silent on|off                   stop (or resume) answering status requests
+  silent after receipt            stop answering once the next receipt is out (the check after it gets no reply)
   paper end|cover open|offline after N   the same, N bytes into what is printed next (mid-receipt)"""
 _CONDITIONS = {("paper", "near"): PrinterCondition.PAPER_NEAR_END, ("paper", "end"): PrinterCondition.PAPER_END,
                ("cover", "open"): PrinterCondition.COVER_OPEN, ("offline",): PrinterCondition.OFFLINE}
@@ -65,10 +66,13 @@ class PrinterCommand:
     condition: PrinterCondition | None  # None: silence
     on: bool
     after: int | None = None  # bytes into what is printed next
+    after_receipt: bool = False  # silence only: from the moment the next receipt is cut
 
     def apply(self, printer: Any) -> None:
         """Do it at `printer` (a VirtualPrinter)."""
-        if self.condition is None:
+        if self.condition is None and self.after_receipt:
+            _fall_silent_after_receipt(printer)
+        elif self.condition is None:
             printer.silent = self.on
         elif self.after is not None:
             printer.fail_after(self.after, self.condition)
@@ -79,6 +83,19 @@ class PrinterCommand:
             printer.set(self.condition, self.on)
             if self.condition is PrinterCondition.PAPER_NEAR_END:
                 printer.set(PrinterCondition.PAPER_END, False)
+
+
+def _fall_silent_after_receipt(printer: Any) -> None:
+    """The printer goes quiet between the receipt and the status read after it: the paper came out whole
+    but the agent cannot hear so. Told of each receipt as its cut is read, it stops answering at the first."""
+    armed = [True]
+
+    def receipt_out(_: Any) -> None:
+        if armed:
+            armed.clear()
+            printer.silent = True
+
+    printer.observers.append(receipt_out)
 
 
 def _wrong(words: list[str], index: int, expected: str) -> DeviceCommandError:
@@ -138,8 +155,13 @@ def printer_command(line: str) -> PrinterCommand:
         raise _wrong(words, 0, "a printer command: " + ", ".join(verbs))
     verb, index = words[0], 1
     if verb == "silent":
-        if len(words) < 2 or words[1] not in ("on", "off"):
-            raise _wrong(words, 1, "on or off")
+        if len(words) < 2 or words[1] not in ("on", "off", "after"):
+            raise _wrong(words, 1, "on, off or 'after receipt'")
+        if words[1] == "after":
+            if len(words) < 3 or words[2] != "receipt":
+                raise _wrong(words, 2, "receipt (silence comes after a whole receipt, not a byte count)")
+            _end(words, 3)
+            return PrinterCommand(None, True, after_receipt=True)
         _end(words, 2)
         return PrinterCommand(None, words[1] == "on")
     if verb in ("paper", "cover"):
