@@ -388,13 +388,24 @@ class Counter:
             self.screen.capturing_contact.pop(flow.flow_id, None)
 
     def _resume(self) -> None:
-        """Bring back every flow that was not finished when the agent stopped, without re-running it."""
+        """Bring back every flow that was not finished when the agent stopped, without re-running it — with
+        its contact form, if it was taking the customer's details."""
         for saved in open_flows(self.journal.query):
             flow = resume(saved)
             self.flows[flow.flow_id] = flow
+            if flow.state.name == "CAPTURING_CONTACT":
+                self._reopen_contact_form(flow)
             self._show(flow)
             if flow.state.name in IN_DOUBT.get(flow.name, ()):
                 self._resume_in_doubt(flow)
+
+    def _reopen_contact_form(self, flow: Flow) -> None:
+        """The form asked for before the stop, for the same reason: the journal kept the request."""
+        rows = self.journal.query(
+            "SELECT json_extract(payload, '$.reason') FROM events WHERE stream = ? AND +kind = 'contact_requested' "
+            "AND json_extract(payload, '$.case_id') = ? ORDER BY seq DESC LIMIT 1", (self._stream(flow), flow.flow_id))
+        if rows:
+            self.screen.capturing_contact[flow.flow_id] = rows[0][0]
 
     def _resume_in_doubt(self, flow: Flow) -> None:
         """The agent stopped with a request of this flow handed to the link or on the wire. If the request is
