@@ -149,10 +149,11 @@ class Replay:
         """Let the agent come up on its devices: it connects at once, or — after a restart, while the old
         connections are still being torn down — after its reconnect back-off, so time may move a little."""
         counter = self.station_.counter
+        refusing = self.devices is not None and self.devices.acquirer.refusing  # a link the scenario took down
         deadline = self.clock.monotonic() + READY_WAIT
         while True:
             await self.settle()
-            if counter.host is not None and counter.host.up and counter.reader is not None \
+            if counter.host is not None and (counter.host.up or refusing) and counter.reader is not None \
                     and counter.reader.session.line.is_open:
                 return
             due = self.clock.next_due()
