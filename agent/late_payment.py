@@ -14,34 +14,46 @@ from domain.events import record
 
 OWED = ("receipt_unpaid", "declined")  # case types where the customer still owes for the sale
 THANKS = "receipt_unpaid.paid_later"
+# Why a payment is refused: `NotOwed.code`, so a screen can say it in the cashier's own language.
+REFUSALS = ("no_case", "closed", "not_owed", "at_counter", "never_found_unpaid", "no_facts", "no_method")
 
 
 class NotOwed(ValueError):
-    """The case is not one a customer can pay for now: says which case and why."""
+    """The case is not one a customer can pay for now: says which case and why. `code` (one of REFUSALS)
+    and `facts` (the case, its type, its sale) are for a screen to say it in words of its own."""
+
+    def __init__(self, code: str, message: str, **facts: object) -> None:
+        assert code in REFUSALS, code
+        super().__init__(message)
+        self.code = code
+        self.facts = facts
 
 
 def owed(journal: Journal, case_id: str) -> SaleFacts:
     """The facts of the sale an open case's customer owes for."""
     rows = journal.query("SELECT case_type, state, sale_ids FROM cases WHERE case_id = ?", (case_id,))
     if not rows:
-        raise NotOwed(f"no case {case_id!r}")
+        raise NotOwed("no_case", f"no case {case_id!r}", case_id=case_id)
     case_type, state, sale_ids = rows[0]
     if state != "open":
-        raise NotOwed(f"case {case_id} is already closed")
+        raise NotOwed("closed", f"case {case_id} is already closed", case_id=case_id)
     if case_type not in OWED:
-        raise NotOwed(f"a {case_type} case is not one the customer pays for ({', '.join(OWED)} are)")
+        raise NotOwed("not_owed", f"a {case_type} case is not one the customer pays for ({', '.join(OWED)} are)",
+                      case_id=case_id, case_type=case_type)
     live = journal.query("SELECT state FROM flows WHERE flow_id = ? AND finished = 0", (case_id,))
     if live:
-        raise NotOwed(f"case {case_id} is still open at the counter ({live[0][0]}): settle it on its screen there")
+        raise NotOwed("at_counter", f"case {case_id} is still open at the counter ({live[0][0]}): settle it on its "
+                      f"screen there", case_id=case_id)
     if case_type == "receipt_unpaid" and not journal.query(
             "SELECT 1 FROM events WHERE +kind = 'receipt_to_print' AND json_extract(payload, '$.document.type') = "
             "'not_paid' AND json_extract(payload, '$.document.case_id') = ?", (case_id,)):
-        raise NotOwed(f"case {case_id} was never found unpaid: the acquirer has not confirmed there is no charge, "
-                      f"and the customer may have paid already")
+        raise NotOwed("never_found_unpaid", f"case {case_id} was never found unpaid: the acquirer has not confirmed "
+                      f"there is no charge, and the customer may have paid already", case_id=case_id)
     sale_id = json.loads(sale_ids)[0]
     facts = records.last_facts(journal, sale_id)
     if facts is None:
-        raise NotOwed(f"case {case_id} names sale {sale_id}, which has no facts on record")
+        raise NotOwed("no_facts", f"case {case_id} names sale {sale_id}, which has no facts on record",
+                      case_id=case_id, sale_id=sale_id)
     return facts
 
 
@@ -49,7 +61,8 @@ def record_late_payment(journal: Journal, outbox: Outbox, case_id: str, method: 
     """Journal the payment on the sale, close the case as paid later, and draft the thanks — together."""
     method = method.strip()
     if not method or method == "card":
-        raise NotOwed("say how the customer paid (cash, qr, transfer…); a card payment is a new sale at the counter")
+        raise NotOwed("no_method", "say how the customer paid (cash, qr, transfer…); a card payment is a new sale "
+                               "at the counter")
     with journal.transaction():
         facts = owed(journal, case_id)
         journal.append("payment_recorded", record(RecordPayment(facts.sale_id, method, facts.amount))[1] | {"who": who},

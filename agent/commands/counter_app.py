@@ -94,7 +94,7 @@ async def _run(args: argparse.Namespace, settings, lock: AgentLock) -> int:
 
     station = await Station.open(settings)
     app = CashierApp(station.counter, contacts=station.contacts, cases=station.cases, language=args.language,
-                     tz=settings.cases.zone)
+                     tz=settings.cases.zone, settings=settings)
     services = asyncio.create_task(station.run())
     try:
         await app.run_async()

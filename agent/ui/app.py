@@ -21,11 +21,13 @@ from textual.app import App
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from agent.cases import Case, CaseError, CaseInputError, CaseRow, CaseStore
+from agent.cases import Case, CaseError, CaseInputError, CaseRow, CaseStore, checks
+from agent.config import Settings
 from agent.contacts import Contact, ContactFormError, ContactKeyError, ContactStore, ContactUnavailable, Declined
 from agent.counter import Counter
 from agent.counter import Screen as CounterState
 from agent.flowstore import FINISHED
+from agent.late_payment import NotOwed, record_late_payment
 from agent.ui.desk import Desk, Matter
 from agent.ui.labels import label
 from agent.ui.listing import named
@@ -39,6 +41,7 @@ from agent.ui.messages import (
     SaleReported,
     SaleRequested,
 )
+from agent.ui.reasons import payment_problem
 from agent.ui.sales import SaleLine, recent_sales
 from agent.ui.sanitise import sanitise
 from agent.ui.screens import (
@@ -89,7 +92,8 @@ class CashierApp(App[None]):
     language: reactive[str] = reactive(DEFAULT_LANGUAGE, init=False)
 
     def __init__(self, counter: Counter, *, contacts: ContactStore, cases: CaseStore,
-                 language: str = DEFAULT_LANGUAGE, tz: tzinfo | None = None, operator: str | None = None) -> None:
+                 language: str = DEFAULT_LANGUAGE, tz: tzinfo | None = None, operator: str | None = None,
+                 settings: Settings | None = None) -> None:
         if language not in LANGUAGES:
             raise ValueError(f"no cashier screens in language {language!r}; available: {', '.join(LANGUAGES)}")
         super().__init__()
@@ -98,6 +102,7 @@ class CashierApp(App[None]):
         self.cases = cases
         self.tz = tz
         self.operator = operator or login_name()  # the name a contact attempt or a closing is recorded under
+        self.settings = settings or Settings()  # the shop and its paper, as an evidence package re-prints them
         self.desk = Desk()
         self.set_reactive(CashierApp.language, language)
         self._listened: tuple[Callable[..., Any] | None, Callable[..., Any] | None] | None = None
@@ -373,8 +378,14 @@ class CashierApp(App[None]):
     async def on_case_form_submitted(self, message: CaseFormSubmitted) -> None:
         form = self._screen_of(CaseFormScreen)
         fields = message.fields
+        problem = ""  # what went wrong after the form was taken
         try:
-            if message.kind == "attempt":
+            if message.kind == "pay":
+                done = self._paid_later(message.case_id, fields["method"], checks.who(fields["who"]))
+            elif message.kind == "escalate":
+                case = self.cases.escalate(message.case_id, reason=fields["reason"], who=fields["who"])
+                done, problem = self._evidence(case)
+            elif message.kind == "attempt":
                 case = self.cases.record_attempt(message.case_id, channel=fields["channel"],
                                                  outcome=fields["outcome"], who=fields["who"],
                                                  note=fields["note"] or None)
@@ -390,6 +401,14 @@ class CashierApp(App[None]):
             if form is not None:
                 form.show_errors({exc.field: sanitise(exc.reason, single_line=True)})
             return
+        except NotOwed as exc:  # the method is the field at fault, or the case as it stands
+            if form is not None:
+                refused = payment_problem(exc, self.language)
+                if exc.code == "no_method":
+                    form.show_errors({"method": refused})
+                else:
+                    form.show_problem(refused)
+            return
         except CaseError as exc:
             if form is not None:
                 form.show_problem(label("app.not_done", self.language, problem=sanitise(exc, single_line=True)))
@@ -398,9 +417,32 @@ class CashierApp(App[None]):
             await self.pop_screen()
         screen = self._screen_of(CaseScreen)
         if screen is not None:
-            screen.show_problem("")
+            screen.show_problem(problem)
             screen.show_done(done)
         self._redraw()
+
+    def _paid_later(self, case_id: str, method: str, who: str) -> str:
+        """The customer paid another way than by card: recorded as `recoup cases pay` records it."""
+        facts = record_late_payment(self.counter.journal, self.counter.outbox, case_id, method, who)
+        return label("case.paid_now", self.language, amount=str(facts.amount),
+                     method=named("payment", method, self.language))
+
+    def _evidence(self, case: Case) -> tuple[str, str]:
+        """After an escalation, its evidence package — as `recoup cases escalate` writes it, without the
+        customer's details in clear — beside the journal: what was done, and what went wrong (the escalation
+        stands even if the package fails)."""
+        # Pillow and the printer's interpreter load only when a package is built, as for the command.
+        from agent.evidence import build_evidence
+        from simulator.printer.picture import FontError
+
+        out = self.counter.journal.path.parent / "evidence" / f"evidence-{case.case_id}.zip"
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            build_evidence(self.counter.journal, case.case_id, out, columns=self.settings.printer.columns,
+                           store=self.settings.store, case_settings=self.cases.settings)
+        except (FontError, OSError, ValueError) as exc:
+            return "", label("case.evidence_failed", self.language, problem=sanitise(exc, single_line=True))
+        return label("case.escalated_now", self.language, count=len(case.escalations), path=str(out)), ""
 
     def _act(self, flow_id: str, action: str, **data: Any) -> bool:
         try:

@@ -1,15 +1,20 @@
-"""Why an amount or a contact detail was refused, and why the bank link is down, in the cashier's language.
+"""Why an amount, a contact detail or a late payment was refused, and why the bank link is down, in the
+cashier's language.
 
 The checks never hand the screen an English sentence to show or to pick apart: a refusal carries a code and
-the facts it names (`MoneyError`, `ContactError`), the link its cause (`HostService.down_cause`), and the
-words for each are labels in both languages (labels.toml: money_error, contact_error, phone_number,
-link_down). A fact can come from what a person typed, so each is sanitised before it is shown.
+the facts it names (`MoneyError`, `ContactError`, `NotOwed`), the link its cause (`HostService.down_cause`),
+and the words for each are labels in both languages (labels.toml: money_error, contact_error, phone_number,
+payment_refused, link_down). A fact can come from what a person typed, so each is sanitised before it is
+shown.
 """
 
 from __future__ import annotations
 
+import contextlib
+
 from agent.contacts import Channel, ContactError
-from agent.ui.labels import label
+from agent.late_payment import NotOwed
+from agent.ui.labels import LabelsError, label
 from agent.ui.sanitise import sanitise
 from domain.money import MoneyError
 
@@ -34,6 +39,14 @@ def contact_problem(error: ContactError, language: str) -> str:
     elif error.code == "channel_needs_phone":
         facts["channel"] = label(f"channel.{facts['channel']}", language)
     return label(f"contact_error.{error.code}", language, **_shown(facts))
+
+
+def payment_problem(error: NotOwed, language: str) -> str:
+    facts = dict(error.facts)
+    if "case_type" in facts:
+        with contextlib.suppress(LabelsError):  # a type this app has no words for: named as the store has it
+            facts["case_type"] = label(f"flow.{facts['case_type']}", language)
+    return label(f"payment_refused.{error.code}", language, **_shown(facts))
 
 
 def link_down(cause: str | None, language: str) -> str:

@@ -8,13 +8,21 @@ declined sale since paid another way; at 10:00, when the app opens, a wrong card
 follow-up (04:00, in quiet hours: 09:00) has passed.
 """
 
+import json
+import zipfile
+from dataclasses import replace
+from datetime import UTC, datetime
+
 from agent.cases import CaseSettings
 from agent.contacts import ContactStore
+from agent.flowstore import FLOW_SAVED
 from agent.ui.screens import CaseFormScreen, CaseScreen, CasesScreen, CounterScreen, FollowupsScreen
 from domain.card import MaskedPan
-from domain.effects import OpenCase, ResolveCase
-from domain.events import record
+from domain.effects import OpenCase, Print, ResolveCase, SaleFacts
+from domain.events import CashierAction, HostResponse, LinkDown, ReceiptUnpaidReported, RequestSent, record
+from domain.ids import Stan
 from domain.money import Money
+from flows import ReceiptUnpaidFlow
 from tests.ui.cashier import KEY, run
 
 SETTINGS = CaseSettings(timezone="UTC")
@@ -93,7 +101,7 @@ def test_a_contact_attempt_refused_inline_then_recorded_and_the_case_closed(tmp_
         assert "金额 CNY 30.00  ·  卡号 411111******1111" in facts
         assert "联系方式 138****8000 · 短信" in facts and "13800138000" not in "\n".join(cashier.lines())
         assert "下次跟进 2026-01-05 09:00 逾期" in facts
-        assert cashier.footer() == {"F2": "记录联系", "F3": "结案", "Esc": "返回", "F12": "English"}
+        assert cashier.footer() == {"F2": "记录联系", "F3": "结案", "F6": "升级处理", "Esc": "返回", "F12": "English"}
 
         await cashier.pilot.press("f2")
         await cashier.settle()
@@ -145,3 +153,79 @@ def test_a_contact_attempt_refused_inline_then_recorded_and_the_case_closed(tmp_
         assert isinstance(app.screen, CasesScreen) and listed(cashier) == [WRONG]
 
     run(tmp_path, scenario, before=three_cases, case_settings=SETTINGS, operator="li")
+
+
+SALE = SaleFacts("sale-7", Money.parse("23.80"), MaskedPan.parse("620000******0005"), stan=Stan(11),
+                 sent_at=datetime(2026, 1, 4, 2, 0, tzinfo=UTC), response_code="00")
+PAID, DOUBT = "receipt_unpaid-3", "receipt_unpaid-4"
+
+
+async def unpaid_cases(rig) -> None:
+    """Two receipt_unpaid cases as the counter leaves them once the customer has gone: one the acquirer
+    confirmed unpaid (its NOT PAID slip printed), one it never answered for."""
+    journal = rig.journal
+    for flow_id, sale, verified in ((PAID, SALE, True), (DOUBT, replace(SALE, sale_id="sale-8"), False)):
+        flow = ReceiptUnpaidFlow(flow_id)
+        flow.handle(ReceiptUnpaidReported(sale, f"{sale.sale_id}-000011", "contradicted", "agent"))
+        flow.handle(RequestSent(sale.sale_id, Stan(12), sale.sent_at))
+        if verified:
+            [slip] = [effect for effect in flow.handle(HostResponse(Stan(12), "25")) if isinstance(effect, Print)]
+            journal.append("receipt_to_print", record(slip)[1], stream=sale.sale_id)
+        else:
+            flow.handle(LinkDown("no answer"))
+        flow.handle(CashierAction("customer_leaves"))
+        flow.handle(CashierAction("contact_declined"))
+        journal.append(FLOW_SAVED, {"flow_id": flow_id, "flow": flow.to_json()}, stream=sale.sale_id)
+        effect = OpenCase(flow_id, "receipt_unpaid", (sale.sale_id,), sale.amount, sale.masked, None)
+        journal.append("case_opened", record(effect)[1], stream=sale.sale_id)
+
+
+def test_a_case_paid_later_in_cash_and_one_escalated_with_its_evidence_refusals_shown_inline(tmp_path):
+    async def scenario(cashier):
+        rig, app = cashier.rig, cashier.app
+        await cashier.pilot.press("ctrl+o", "down", "enter")  # the one the acquirer never answered for
+        await cashier.settle()
+        assert isinstance(app.screen, CaseScreen) and app.screen.case_id == DOUBT
+        assert cashier.footer() == {"F2": "记录联系", "F3": "结案", "F4": "顾客补付", "F6": "升级处理", "Esc": "返回",
+                                    "F12": "English"}
+
+        await cashier.pilot.press("f4", "f5")  # paid later, but how?
+        await cashier.settle()
+        form = app.screen
+        assert isinstance(form, CaseFormScreen) and form.kind == "pay"
+        assert form.errors == {"method": "请选择顾客的付款方式；刷卡补付请在收银台重新收款"}
+        await cashier.pilot.press("enter", "down", "enter", "f5")  # cash: refused as `recoup cases pay` refuses
+        await cashier.settle()
+        assert form.query_one("#notice").plain == ("跟进事项 receipt_unpaid-4 从未确认未付款：银行还没有确认没有扣款，"
+                                                   "顾客可能已经付过")
+        assert not rig.events("payment_recorded") and app.cases.get(DOUBT).state == "open"
+
+        await cashier.pilot.press("escape", "f6")  # escalate it instead
+        await cashier.settle()
+        form = app.screen
+        assert isinstance(form, CaseFormScreen) and form.kind == "escalate"
+        await cashier.pilot.press("f5")
+        await cashier.settle()
+        assert form.errors == {"reason": "is required and was left blank"}  # the store's words, as for a note
+        await cashier.type("顾客三次提醒后仍未回复", "f5")
+        await cashier.settle()
+        assert isinstance(app.screen, CaseScreen)
+        (escalation,) = app.cases.get(DOUBT).escalations
+        assert (escalation.reason, app.cases.get(DOUBT).state) == ("顾客三次提醒后仍未回复", "open")
+        package = rig.path.parent / "evidence" / f"evidence-{DOUBT}.zip"
+        assert app.screen.done == f"已升级（共 1 次），事项仍未结；证据包：{package}"
+        with zipfile.ZipFile(package) as archive:
+            assert json.loads(archive.read("manifest.json"))["case_id"] == DOUBT
+        assert "已升级 2026-01-05 02:00  顾客三次提醒后仍未回复" in app.screen.plain
+
+        await cashier.pilot.press("escape", "up", "enter", "f4", "enter", "down", "enter", "f5")  # the other: cash
+        await cashier.settle()
+        assert isinstance(app.screen, CaseScreen) and app.screen.case_id == PAID
+        assert app.screen.done == "已记录：CNY 23.80 以现金补付；已结案"
+        closed = app.cases.get(PAID)
+        assert (closed.state, closed.resolution, closed.closed_by) == ("closed", "paid_later", "li")
+        (paid,) = rig.events("payment_recorded", "sale-7")
+        assert paid.payload["method"] == "cash" and paid.payload["who"] == "li"
+        assert cashier.footer() == {"F2": "记录联系", "Esc": "返回", "F12": "English"}  # nothing more to pay
+
+    run(tmp_path, scenario, before=unpaid_cases, case_settings=SETTINGS, operator="li")

@@ -11,7 +11,9 @@ from agent.contacts import ContactError, ContactForm
 from agent.contacts.errors import REFUSALS as CONTACT_REFUSALS
 from agent.contacts.fields import _why_invalid
 from agent.host import DOWN_CAUSES
-from agent.ui.reasons import contact_problem, link_down, money_problem
+from agent.late_payment import REFUSALS as PAYMENT_REFUSALS
+from agent.late_payment import NotOwed
+from agent.ui.reasons import contact_problem, link_down, money_problem, payment_problem
 from domain.money import REFUSALS as MONEY_REFUSALS
 from domain.money import Money, MoneyError
 from tests.ui.cashier import run
@@ -137,6 +139,14 @@ def test_the_english_says_what_the_check_says():
     error = contact_error("channel_needs_phone")
     assert (contact_problem(error, "zh-CN"), contact_problem(error, "en")) == (
         "首选联系方式是短信，需要手机号", "needed for the preferred channel, SMS")
+
+
+@pytest.mark.parametrize("code", PAYMENT_REFUSALS)
+def test_a_late_payment_refused_is_said_in_chinese_and_in_english(code):
+    error = NotOwed(code, "refused", case_id="receipt_unpaid-3", case_type="declined", sale_id="sale-7")
+    chinese, english = payment_problem(error, "zh-CN"), payment_problem(error, "en")
+    assert chinese and no_english(chinese, error.facts), chinese
+    assert english and not re.search("[\u4e00-\u9fff]", english)
 
 
 @pytest.mark.parametrize("cause", [*DOWN_CAUSES, None])

@@ -1,9 +1,12 @@
 """One case for the manager: its facts (amount, masked card, sales, the customer's contact masked, the next
-follow-up, escalations, how it was closed) and its attempts log; F2 records a contact attempt, F3 closes it.
+follow-up, escalations, how it was closed) and its attempts log; F2 records a contact attempt, F3 closes it,
+F4 records that the customer paid later another way than by card (a case where they owe for the sale), F6
+escalates it to the bank or a legal route and writes its evidence package.
 
-The form for either is a modal: the channel, then an outcome among those the channel allows, who made it
-and a note — or a resolution, who and a note. The store checks them; the field it refuses is named inline
-under it, with the reason.
+Each form is a modal: the channel, then an outcome among those the channel allows, who made it and a note —
+or a resolution, who and a note; how the customer paid and who took it; why it is escalated and who decided.
+The same code as `recoup cases` checks and records them; the field it refuses is named inline under it,
+with the reason, and a refusal of the whole (the case is still at the counter) on the line below the form.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Input, Label, Select, Static
 
 from agent.cases import CHANNELS, OUTCOMES_BY_CHANNEL, RESOLUTIONS, CaseError
+from agent.late_payment import OWED
 from agent.ui.labels import label
 from agent.ui.listing import attempt_cells, attempt_headers, case_facts, case_heading, named, one_line
 from agent.ui.messages import CaseFormSubmitted
@@ -23,7 +27,10 @@ from agent.ui.widgets import FactsView, Listing, Notice, StatusBar
 
 NOTE_MAX = 500  # the store keeps at most this much of a note
 WHO_MAX = 64
-FORMS = {"attempt": ("channel", "outcome", "who", "note"), "close": ("resolution", "who", "note")}
+FORMS = {"attempt": ("channel", "outcome", "who", "note"), "close": ("resolution", "who", "note"),
+         "pay": ("method", "who"), "escalate": ("reason", "who")}
+METHODS = ("cash", "qr", "transfer")  # how a customer pays later, other than by card (a new sale at the till)
+CHOICES = {"resolution": ("resolution", RESOLUTIONS), "method": ("payment", METHODS)}  # field -> (labels, values)
 
 
 class CaseScreen(KeyedScreen):
@@ -77,6 +84,11 @@ class CaseScreen(KeyedScreen):
         if case.state == "open":
             keys.insert(1, Binding("f3", f"app.case_form({case_id}, 'close')", label("case.close", language),
                                    key_display="F3"))
+            if case.case_type in OWED:
+                keys.insert(2, Binding("f4", f"app.case_form({case_id}, 'pay')", label("case.pay", language),
+                                       key_display="F4"))
+            keys.insert(-1, Binding("f6", f"app.case_form({case_id}, 'escalate')", label("case.escalate", language),
+                                    key_display="F6"))
         self.rebind(keys)
 
     # -- set down by the app ---------------------------------------------------------------------------
@@ -119,10 +131,10 @@ class CaseFormScreen(KeyedModal):
                     if field == "channel":
                         yield Select([(value, value) for value in CHANNELS], id="channel", value=self.channel,
                                      allow_blank=False, compact=True, type_to_search=False)
-                    elif field in ("outcome", "resolution"):
+                    elif field in ("outcome", *CHOICES):
                         yield Select([], id=field, compact=True, type_to_search=False)
                     else:
-                        yield Input(id=field, compact=True, max_length=NOTE_MAX if field == "note" else WHO_MAX)
+                        yield Input(id=field, compact=True, max_length=WHO_MAX if field == "who" else NOTE_MAX)
                 yield Static(id=f"error-{field}", classes="field-error")
             yield Notice(id="notice")
         yield Footer(compact=True)
@@ -136,16 +148,16 @@ class CaseFormScreen(KeyedModal):
         if not self.ready:
             return
         language = self.cashier.language
-        title = "form.attempt_title" if self.kind == "attempt" else "form.close_title"
         self.query_one("#form-title", Static).update(
-            Text(label(title, language, case_id=one_line(self.case_id)), style="bold"))
+            Text(label(f"form.{self.kind}_title", language, case_id=one_line(self.case_id)), style="bold"))
         for field in self.fields:
             self.query_one(f"#label-{field}", Label).update(label(f"form.{field}", language))
             error = self.query_one(f"#error-{field}", Static)
             error.update(Text(self.errors.get(field, "")))
             error.display = field in self.errors
-        if "note" in self.fields:
-            self.query_one("#note", Input).placeholder = label("form.note_hint", language)
+        for field, hint in (("note", "form.note_hint"), ("reason", "form.reason_hint")):
+            if field in self.fields:
+                self.query_one(f"#{field}", Input).placeholder = label(hint, language)
         if self._labelled != language:
             self._label_choices(language)
         self.rebind([Binding("f5", "save", label("form.save", language), key_display="F5", priority=True),
@@ -163,7 +175,10 @@ class CaseFormScreen(KeyedModal):
             channel.value = chosen
             self._offer_outcomes(language, keep=True)
         else:
-            self._relabel(self.query_one("#resolution", Select), "resolution", RESOLUTIONS, language)
+            field = self.fields[0]
+            if field in CHOICES:
+                section, values = CHOICES[field]
+                self._relabel(self.query_one(f"#{field}", Select), section, values, language)
 
     def _offer_outcomes(self, language: str, keep: bool) -> None:
         """The outcomes the chosen channel allows (an e-mail is sent or fails; nobody leaves one a message)."""
