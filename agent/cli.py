@@ -12,7 +12,19 @@ from agent import config
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from agent.commands import cases, contacts, counter_app, demo, devices, journal, outbox, reconcile, render, replay
+    from agent.commands import (
+        cases,
+        contacts,
+        counter_app,
+        demo,
+        devices,
+        journal,
+        outbox,
+        reconcile,
+        render,
+        replay,
+        settle,
+    )
 
     parser = argparse.ArgumentParser(
         prog="recoup",
@@ -22,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", metavar="FILE", help="config file (default: %(default)s)",
                         default=None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (counter_app, demo, devices, replay, render, journal, contacts, cases, outbox, reconcile):
+    for module in (counter_app, demo, devices, replay, render, journal, contacts, cases, outbox, settle, reconcile):
         module.register(sub)
     return parser
 

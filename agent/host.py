@@ -100,6 +100,10 @@ class HostService:
             before_send=lambda complete: self._journal.append("host_request", {"request": journal_safe(complete)},
                                                               stream=sale_id))
 
+    def flush_stored(self) -> None:
+        """Send the stored reversals now, without waiting out the back-off: end of day waits on them."""
+        self._saf_wake.set()
+
     def queue_reversal(self, sale_id: str, original: dict[str, str], amount: Money) -> str:
         reversal_id = self.saf.enqueue(sale_id, original, amount)
         self._saf_wake.set()
