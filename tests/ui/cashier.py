@@ -9,12 +9,16 @@ for the app to draw what the counter reported.
 from __future__ import annotations
 
 import asyncio
+import html
+import re
+import unicodedata
 from collections.abc import Awaitable, Callable
 from datetime import UTC
 from pathlib import Path
 
+from rich.cells import cell_len
 from textual import events
-from textual.keys import _character_to_key
+from textual.app import App
 from textual.pilot import Pilot
 
 from agent.cases import CaseSettings, CaseStore
@@ -25,6 +29,37 @@ from tests.agent.rig import Rig
 
 KEY = b"k" * 32
 SIZE = (80, 24)
+# A run of text in the SVG a screenshot is: its x, its width, its line, the text (Rich's export_svg).
+_SVG_TEXT = re.compile(r'<text class="[^"]*" x="([\d.]+)" y="[\d.]+" textLength="([\d.]+)" '
+                       r'clip-path="url\(#[^)]*-line-(\d+)\)">(.*?)</text>')
+
+
+def key_of(char: str) -> str:
+    """The key a terminal reports for a typed character: itself for a letter or digit, its Unicode name
+    otherwise ("." is full_stop), as Textual names keys."""
+    if char.isalnum():
+        return char
+    return unicodedata.name(char).lower().replace("-", "_").replace(" ", "_")
+
+
+def screen_lines(app: App) -> list[str]:
+    """The terminal as the cashier sees it, line by line: read back from the app's own screenshot."""
+    svg = app.export_screenshot()
+    rows: dict[int, list[tuple[float, str]]] = {}
+    cell = 0.0
+    for x, length, line, body in _SVG_TEXT.findall(svg):
+        text = html.unescape(body).replace("\xa0", " ")
+        cell = cell or float(length) / len(text)  # every run is as wide as its characters
+        rows.setdefault(int(line), []).append((float(x), text))
+    lines = []
+    for number in range(app.size.height):
+        cells: list[str] = []
+        for x, text in sorted(rows.get(number, [])):
+            cells += [" "] * (round(x / cell) - len(cells))
+            for char in text:
+                cells += [char] + [""] * (cell_len(char) - 1)
+        lines.append("".join(cells))
+    return lines
 
 
 class Cashier:
@@ -41,7 +76,7 @@ class Cashier:
         """Type into the focused field: one key event a character, in order, as a keyboard sends them (and the
         keys `then`, e.g. "enter", in the same burst), then wait for the app to take them in. The pilot's
         `press` waits after every key; a field needs no more, and a burst is what a fast typist sends."""
-        keys = [events.Key(_character_to_key(char), char) for char in text]
+        keys = [events.Key(key_of(char), char) for char in text]
         keys += [events.Key(key, "\r" if key == "enter" else None) for key in then]
         for key in keys:
             key.set_sender(self.app)
@@ -74,8 +109,7 @@ class Cashier:
                 for _, binding, enabled, _ in self.app.screen.active_bindings.values() if binding.show and enabled}
 
     def lines(self) -> list[str]:
-        """The terminal as the cashier sees it, line by line (Textual's compositor, rendered to text)."""
-        return [strip.text for strip in self.app.screen._compositor.render_strips()]
+        return screen_lines(self.app)
 
 
 def run(tmp_path: Path, scenario: Callable[[Cashier], Awaitable[None]], *, before=None,

@@ -22,6 +22,7 @@ from textual_serve.server import Server
 
 from agent.cli import build_parser, main
 from agent.commands.counter_app import AgentLock, AgentRunning, refusal_app, web_server
+from tests.ui.cashier import screen_lines
 
 ANSWER = 60.0  # seconds for a session's process to start and draw: generous, it is only an upper bound
 
@@ -118,7 +119,7 @@ def test_the_refusal_shown_in_the_browser(tmp_path):
     async def scenario() -> None:
         app = refusal_app(AgentRunning(tmp_path / "journal.sqlite", "pid 7 running"))
         async with app.run_test(size=(80, 24)) as pilot:
-            screen = "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+            screen = "\n".join(screen_lines(app))
             assert "另一个 recoup 收银程序正在运行" in screen
             assert "another recoup agent is running on" in screen
             await pilot.press("x")
@@ -139,7 +140,7 @@ def test_a_browser_session_that_cannot_start_says_why_in_the_browser(tmp_path, c
 
     async def look() -> str:
         async with shown[0].run_test(size=(80, 24)):
-            return "\n".join(strip.text for strip in shown[0].screen._compositor.render_strips())
+            return "\n".join(screen_lines(shown[0]))
 
     screen = asyncio.run(look())
     assert "The cashier app could not start" in screen and "cannot start:" in screen

@@ -3,24 +3,65 @@ in the footer — follow the prompt on it and the cashier's language."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from textual.binding import Binding, BindingsMap
+from textual.actions import parse
+from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 
 from agent.ui.labels import label
 from agent.ui.messages import ActionRequested
-from agent.ui.view import render, textual_key
+from agent.ui.view import textual_key
+from flows.prompts import LANGUAGES, catalogue
 
 if TYPE_CHECKING:
     from agent.ui.app import CashierApp
     from agent.ui.desk import Matter
 
 
+@dataclass(frozen=True)
+class Key:
+    """A key a screen may offer: what it does (an action of the screen, or of the app: "app.till"), and what
+    the footer calls it in each language."""
+
+    key: str
+    action: str
+    texts: dict[str, str]
+    display: str
+    priority: bool = False
+
+
+def key(key: str, action: str, name: str, display: str, *, priority: bool = False) -> Key:
+    """A key named by a label of labels.toml."""
+    return Key(key, action, {language: label(name, language) for language in LANGUAGES}, display, priority)
+
+
+def flow_keys() -> list[Key]:
+    """The key of every action a flow's prompt can offer, named as prompts.toml names it."""
+    return [Key(textual_key(action.key), f"flow_action({name!r})", dict(action.labels), action.key)
+            for name, action in catalogue().actions.items()]
+
+
+LANGUAGE = key("f12", "app.toggle_language", "app.language", "F12")
+
+
+def bindings(*keys: Key | Iterable[Key]) -> list[Binding]:
+    """Each key once per language, named in it. The footer shows the ones `check_action` lets through: the
+    cashier's language, and what the screen offers now (Textual's dynamic actions); the key runs its
+    action through the screen's `key` action."""
+    found: list[Key] = []
+    for item in (*keys, LANGUAGE):
+        found += [item] if isinstance(item, Key) else list(item)
+    return [Binding(item.key, f"key({language!r}, {item.action!r})", item.texts[language],
+                    key_display=item.display, priority=item.priority)
+            for item in found for language in LANGUAGES]
+
+
 class Keyed:
-    """Mixed into the app's screens. Textual builds a node's key map once, from BINDINGS; here the keys
-    change with the prompt shown and the language, so the map is rebuilt and the footer told."""
+    """Mixed into the app's screens. Their BINDINGS hold every key they may offer, in both languages;
+    `offers` says which are live now, and `refresh_view` ends with `refresh_bindings` so the footer follows."""
 
     ready = False  # composed and mounted: refresh_view may draw
 
@@ -28,20 +69,25 @@ class Keyed:
     def cashier(self) -> CashierApp:
         return self.app  # type: ignore[attr-defined, return-value]
 
-    def rebind(self, bindings: list[Binding]) -> None:
-        language = Binding("f12", "app.toggle_language", label("app.language", self.cashier.language),
-                           key_display="F12")
-        inherited = [binding for _, binding in (type(self)._merged_bindings or BindingsMap())]  # tab, copy…
-        self._bindings = BindingsMap([*inherited, *bindings, language])
-        self.refresh_bindings()  # type: ignore[attr-defined]
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action != "key":
+            return True
+        language, wanted = parameters
+        if language != self.cashier.language:
+            return False
+        _, name, arguments = parse(str(wanted))
+        return self.offers(name, arguments)
 
-    def flow_bindings(self, matter: Matter | None) -> list[Binding]:
-        """The keys of the actions the matter's prompt offers, labelled in the cashier's language."""
-        if matter is None:
-            return []
-        shown = render(matter.prompt, self.cashier.language, self.cashier.tz)
-        return [Binding(textual_key(key), f"flow_action({matter.flow_id!r}, {action!r})", name, key_display=key)
-                for key, name, action in shown.actions if action in matter.actions]
+    def offers(self, action: str, arguments: tuple[object, ...]) -> bool:
+        """Whether the screen offers this action now: a flow's while its prompt offers it; the rest always
+        unless the screen says otherwise."""
+        if action == "flow_action":
+            matter = self.flow_matter()
+            return matter is not None and arguments[0] in matter.actions
+        return True
+
+    async def action_key(self, _language: str, action: str) -> None:
+        await self.run_action(action)  # type: ignore[attr-defined]
 
     def refresh_view(self) -> None:
         """Redraw from the app's state; each screen draws its own."""
@@ -54,8 +100,14 @@ class Keyed:
         target = self.focused or self  # type: ignore[attr-defined]
         target.call_later(callback)
 
-    def action_flow_action(self, flow_id: str, action: str) -> None:
-        self.post_message(ActionRequested(flow_id, action))  # type: ignore[attr-defined]
+    def flow_matter(self) -> Matter | None:
+        """The flow whose prompt's actions this screen's flow keys act on."""
+        return None
+
+    def action_flow_action(self, action: str) -> None:
+        matter = self.flow_matter()
+        if matter is not None:
+            self.post_message(ActionRequested(matter.flow_id, action))  # type: ignore[attr-defined]
 
 
 class KeyedScreen(Keyed, Screen[None]):

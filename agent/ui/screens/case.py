@@ -13,16 +13,15 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Input, Label, Select, Static
 
-from agent.cases import CHANNELS, OUTCOMES_BY_CHANNEL, RESOLUTIONS, CaseError
+from agent.cases import CHANNELS, OUTCOMES_BY_CHANNEL, RESOLUTIONS, Case, CaseError
 from agent.late_payment import OWED
 from agent.ui.labels import label
 from agent.ui.listing import attempt_cells, attempt_headers, case_facts, case_heading, named, one_line
 from agent.ui.messages import CaseFormSubmitted
-from agent.ui.screens.base import KeyedModal, KeyedScreen
+from agent.ui.screens.base import KeyedModal, KeyedScreen, bindings, key
 from agent.ui.widgets import FactsView, Listing, Notice, StatusBar
 
 NOTE_MAX = 500  # the store keeps at most this much of a note
@@ -34,9 +33,16 @@ CHOICES = {"resolution": ("resolution", RESOLUTIONS), "method": ("payment", METH
 
 
 class CaseScreen(KeyedScreen):
+    BINDINGS = bindings(key("f2", "case_form('attempt')", "case.record", "F2"),
+                        key("f3", "case_form('close')", "case.close", "F3"),
+                        key("f4", "case_form('pay')", "case.pay", "F4"),
+                        key("f6", "case_form('escalate')", "case.escalate", "F6"),
+                        key("escape", "app.back", "app.back", "Esc"))
+
     def __init__(self, case_id: str) -> None:
         super().__init__()
         self.case_id = case_id
+        self.case: Case | None = None  # as last drawn; None when it cannot be found
         self.done = ""  # what was just recorded, as shown
 
     def compose(self) -> ComposeResult:
@@ -57,14 +63,14 @@ class CaseScreen(KeyedScreen):
             return
         app, language = self.cashier, self.cashier.language
         self.query_one(StatusBar).show(app.status())
-        keys = [Binding("escape", "app.back", label("app.back", language), key_display="Esc")]
         try:
-            case = app.case(self.case_id)
+            case = self.case = app.case(self.case_id)
         except CaseError as exc:
+            self.case = None
             self.query_one("#heading", Static).update(Text(label("case.gone", language, problem=one_line(exc))))
             self.query_one(FactsView).show(Text())
             self.query_one(Listing).show((), [])
-            self.rebind(keys)
+            self.refresh_bindings()
             return
         self.query_one("#heading", Static).update(case_heading(case, language))
         self.query_one(FactsView).show(case_facts(case, app.case_contact(case), language, app.tz))
@@ -78,18 +84,20 @@ class CaseScreen(KeyedScreen):
         done = self.query_one("#done", Static)
         done.update(Text(self.done))
         done.display = bool(self.done)
-        case_id = repr(case.case_id)
-        keys.insert(0, Binding("f2", f"app.case_form({case_id}, 'attempt')", label("case.record", language),
-                               key_display="F2"))
-        if case.state == "open":
-            keys.insert(1, Binding("f3", f"app.case_form({case_id}, 'close')", label("case.close", language),
-                                   key_display="F3"))
-            if case.case_type in OWED:
-                keys.insert(2, Binding("f4", f"app.case_form({case_id}, 'pay')", label("case.pay", language),
-                                       key_display="F4"))
-            keys.insert(-1, Binding("f6", f"app.case_form({case_id}, 'escalate')", label("case.escalate", language),
-                                    key_display="F6"))
-        self.rebind(keys)
+        self.refresh_bindings()
+
+    def offers(self, action: str, arguments: tuple[object, ...]) -> bool:
+        if action != "case_form":
+            return super().offers(action, arguments)
+        case, kind = self.case, arguments[0]
+        if case is None:
+            return False
+        if kind == "attempt":
+            return True
+        return case.state == "open" and (kind != "pay" or case.case_type in OWED)
+
+    async def action_case_form(self, kind: str) -> None:
+        await self.cashier.action_case_form(self.case_id, kind)
 
     # -- set down by the app ---------------------------------------------------------------------------
 
@@ -109,6 +117,9 @@ class CaseScreen(KeyedScreen):
 
 class CaseFormScreen(KeyedModal):
     """Dismissed by the app once the store took it; Esc goes back without saving."""
+
+    BINDINGS = bindings(key("f5", "save", "form.save", "F5", priority=True),
+                        key("escape", "app.back", "app.back", "Esc"))
 
     def __init__(self, case_id: str, kind: str, *, who: str, channel: str | None = None) -> None:
         if kind not in FORMS:
@@ -160,8 +171,7 @@ class CaseFormScreen(KeyedModal):
                 self.query_one(f"#{field}", Input).placeholder = label(hint, language)
         if self._labelled != language:
             self._label_choices(language)
-        self.rebind([Binding("f5", "save", label("form.save", language), key_display="F5", priority=True),
-                     Binding("escape", "app.back", label("app.back", language), key_display="Esc")])
+        self.refresh_bindings()
 
     def _label_choices(self, language: str) -> None:
         """Fill (or relabel) the choices in the cashier's language, keeping what was chosen."""

@@ -5,19 +5,21 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
 from agent.cases import CaseRow
 from agent.ui.labels import label
 from agent.ui.listing import case_cells, case_headers, case_row_detail, followup_cells, followup_headers
 from agent.ui.messages import CaseChosen
-from agent.ui.screens.base import KeyedScreen
+from agent.ui.screens.base import KeyedScreen, bindings, key
 from agent.ui.view import flow_name
 from agent.ui.widgets import Banner, FactsView, Listing, Notice, StatusBar
 
 # The state filter, in the order F2 goes round them: (label, state for the store, overdue only).
 STATES = (("open", "open", False), ("overdue", "open", True), ("closed", "closed", False), ("all", None, False))
+# Every list: Enter opens the case under the cursor, Esc goes back to the till.
+LIST_KEYS = (key("enter", "show_case", "cases.show", "Enter", priority=True),
+             key("escape", "app.till", "app.back", "Esc"))
 
 
 class CaseList(KeyedScreen):
@@ -64,12 +66,6 @@ class CaseList(KeyedScreen):
     def plain(self) -> list[list[str]]:
         return self.query_one(Listing).plain
 
-    def keys(self, *bindings: Binding) -> None:
-        language = self.cashier.language
-        self.rebind([*bindings,
-                     Binding("enter", "show_case", label("cases.show", language), key_display="Enter", priority=True),
-                     Binding("escape", "app.till", label("app.back", language), key_display="Esc")])
-
     def action_show_case(self) -> None:
         self.after_keys(self._show_case)  # the arrows pressed before Enter move the cursor first
 
@@ -80,6 +76,9 @@ class CaseList(KeyedScreen):
 
 
 class CasesScreen(CaseList):
+    BINDINGS = bindings(key("f2", "next_state", "cases.state_key", "F2"),
+                        key("f3", "next_type", "cases.type_key", "F3"),
+                        key("f4", "app.followups", "followups.open", "F4"), *LIST_KEYS)
     state = 0  # index in STATES
     case_type: str | None = None  # None: every type
 
@@ -97,9 +96,7 @@ class CasesScreen(CaseList):
         else:
             heading = label("cases.empty", language, state=state_name, type=kind)
         self.draw(heading, case_headers(language), rows, case_cells)
-        self.keys(Binding("f2", "next_state", label("cases.state_key", language), key_display="F2"),
-                  Binding("f3", "next_type", label("cases.type_key", language), key_display="F3"),
-                  Binding("f4", "app.followups", label("followups.open", language), key_display="F4"))
+        self.refresh_bindings()
 
     def action_next_state(self) -> None:
         self.state = (self.state + 1) % len(STATES)
@@ -112,6 +109,9 @@ class CasesScreen(CaseList):
 
 
 class FollowupsScreen(CaseList):
+    BINDINGS = bindings(key("f2", "scope(False)", "followups.show_all", "F2"),
+                        key("f2", "scope(True)", "followups.show_today", "F2"),
+                        key("f4", "app.cases", "cases.open", "F4"), *LIST_KEYS)
     today_only = True
 
     def refresh_view(self) -> None:
@@ -128,10 +128,13 @@ class FollowupsScreen(CaseList):
         else:
             heading = label("followups.heading_all", language, count=len(rows), overdue=overdue)
         self.draw(heading, followup_headers(language), rows, followup_cells)
-        scope = "followups.show_all" if self.today_only else "followups.show_today"
-        self.keys(Binding("f2", "scope", label(scope, language), key_display="F2"),
-                  Binding("f4", "app.cases", label("cases.open", language), key_display="F4"))
+        self.refresh_bindings()
 
-    def action_scope(self) -> None:
-        self.today_only = not self.today_only
+    def offers(self, action: str, arguments: tuple[object, ...]) -> bool:
+        if action == "scope":  # F2 shows the other scope
+            return arguments[0] != self.today_only
+        return super().offers(action, arguments)
+
+    def action_scope(self, today_only: bool) -> None:
+        self.today_only = today_only
         self.refresh_view()

@@ -6,16 +6,15 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Checkbox, Footer, Input, Label, RadioButton, RadioSet, Static
 
 from agent.contacts import Channel, ContactError
 from agent.ui.labels import LabelsError, label
-from agent.ui.messages import ContactSubmitted
+from agent.ui.messages import ActionRequested, ContactSubmitted
 from agent.ui.reasons import contact_problem
 from agent.ui.sanitise import sanitise
-from agent.ui.screens.base import KeyedModal
+from agent.ui.screens.base import Key, KeyedModal, bindings, key
 from agent.ui.widgets import Notice
 from flows.prompts import catalogue
 
@@ -24,6 +23,11 @@ FIELDS = ("name", "phone", "email", "wechat_id", "channel", "consent", "note")
 
 
 class ContactScreen(KeyedModal):
+    BINDINGS = bindings(Key("f5", "save", dict(catalogue().actions["contact_saved"].labels), "F5", priority=True),
+                        Key("f6", "declined", dict(catalogue().actions["contact_declined"].labels), "F6",
+                            priority=True),
+                        key("escape", "app.close_contact", "contact.back", "Esc"))
+
     def __init__(self, flow_id: str, reason: str) -> None:
         super().__init__()
         self.flow_id = flow_id
@@ -73,12 +77,7 @@ class ContactScreen(KeyedModal):
         self.query_one("#consent", Checkbox).label = label("contact.consent", language)
         for channel in Channel:
             self.query_one(f"#channel-{channel.value}", RadioButton).label = label(f"channel.{channel.value}", language)
-        actions = catalogue().actions
-        self.rebind([
-            Binding("f5", "save", actions["contact_saved"].labels[language], key_display="F5", priority=True),
-            Binding("f6", "declined", actions["contact_declined"].labels[language], key_display="F6", priority=True),
-            Binding("escape", "app.close_contact", label("contact.back", language), key_display="Esc"),
-        ])
+        self.refresh_bindings()
 
     # -- set down by the app ---------------------------------------------------------------------------
 
@@ -114,4 +113,4 @@ class ContactScreen(KeyedModal):
                                            channel=channel, **values))
 
     def action_declined(self) -> None:
-        self.action_flow_action(self.flow_id, "contact_declined")
+        self.post_message(ActionRequested(self.flow_id, "contact_declined"))

@@ -5,18 +5,23 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Label, Static
 
+from agent.ui.desk import Matter
 from agent.ui.labels import label
 from agent.ui.messages import SaleRequested
-from agent.ui.screens.base import KeyedScreen
+from agent.ui.screens.base import KeyedScreen, bindings, flow_keys, key
 from agent.ui.view import REFERENCE_MAX, actions_text, prompt_body, prompt_plain, render
 from agent.ui.widgets import Banner, Notice, PromptView, StatusBar
 
 
 class CounterScreen(KeyedScreen):
+    BINDINGS = bindings(key("enter", "start_sale", "sale.start", "Enter", priority=True), flow_keys(),
+                        key("ctrl+r", "app.recovery", "recovery.open", "^R"),
+                        key("ctrl+s", "app.recent_sales", "sales.open", "^S"),
+                        key("ctrl+o", "app.cases", "cases.open", "^O"))
+
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         yield Banner(id="banner")
@@ -59,13 +64,15 @@ class CounterScreen(KeyedScreen):
             shown = render(matter.prompt, language, app.tz)
             offered = tuple(a for a in shown.actions if a[2] in matter.actions)
             view.show(prompt_body(shown), prompt_plain(shown), actions_text(offered))
-        keys = [Binding("enter", "start_sale", label("sale.start", language), key_display="Enter", priority=True),
-                *self.flow_bindings(matter)]
-        if recoveries:
-            keys.append(Binding("ctrl+r", "app.recovery", label("recovery.open", language), key_display="^R"))
-        keys += [Binding("ctrl+s", "app.recent_sales", label("sales.open", language), key_display="^S"),
-                 Binding("ctrl+o", "app.cases", label("cases.open", language), key_display="^O")]
-        self.rebind(keys)
+        self.refresh_bindings()
+
+    def flow_matter(self) -> Matter | None:
+        return self.cashier.desk.current_sale()
+
+    def offers(self, action: str, arguments: tuple[object, ...]) -> bool:
+        if action == "recovery":
+            return bool(self.cashier.desk.recoveries())
+        return super().offers(action, arguments)
 
     def show_problem(self, problem: str) -> None:
         self.query_one(Notice).show(problem)

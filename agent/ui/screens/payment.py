@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Footer, Static
 
 from agent.ui.labels import label
-from agent.ui.screens.base import KeyedModal
+from agent.ui.screens.base import KeyedModal, bindings, key
 
 METHODS = ("cash", "qr")
 
 
 class PaymentScreen(KeyedModal):
     """Dismissed with the method chosen, or None when the cashier goes back."""
+
+    BINDINGS = bindings(*(key(str(number), f"choose({method!r})", f"payment.{method}", str(number))
+                          for number, method in enumerate(METHODS, 1)),
+                        key("escape", "choose(None)", "payment.back", "Esc"))
 
     def __init__(self, amount: str) -> None:
         super().__init__()
@@ -38,9 +41,7 @@ class PaymentScreen(KeyedModal):
             choices.append(f"\n {number} ", style="reverse bold")
             choices.append(f" {label(f'payment.{method}', language)}")
         self.query_one("#payment-choices", Static).update(choices)
-        self.rebind([*(Binding(str(number), f"choose({method!r})", label(f"payment.{method}", language))
-                       for number, method in enumerate(METHODS, 1)),
-                     Binding("escape", "choose(None)", label("payment.back", language), key_display="Esc")])
+        self.refresh_bindings()
 
     def action_choose(self, method: str | None) -> None:
         self.dismiss(method)

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.widgets import Footer, Static
 
+from agent.ui.desk import Matter
 from agent.ui.labels import label
-from agent.ui.screens.base import KeyedScreen
+from agent.ui.screens.base import KeyedScreen, bindings, flow_keys, key
 from agent.ui.view import actions_text, facts_text, flow_name, prompt_body, prompt_plain, render
 from agent.ui.widgets import Banner, FactsView, Notice, PromptView, StatusBar
 
 
 class RecoveryScreen(KeyedScreen):
+    BINDINGS = bindings(flow_keys(), key("ctrl+r", "app.recovery", "recovery.next", "^R"),
+                        key("ctrl+t", "app.till", "recovery.back", "^T"))
     outcome = ""  # the contact and case lines, as plain text
 
     def compose(self) -> ComposeResult:
@@ -48,9 +50,9 @@ class RecoveryScreen(KeyedScreen):
             self.query_one(PromptView).show(Text(), "", Text())
             self.outcome = ""
             outcome.update("")
-            self.rebind([Binding("ctrl+t", "app.till", label("recovery.back", language), key_display="^T")])
+            self.refresh_bindings()
             return
-        others = len([m for m in desk.recoveries() if m.flow_id != matter.flow_id])
+        others = self.others()
         title = Text(label("recovery.heading", language, flow=flow_name(matter.flow, language)), style="bold")
         title.append(f"  {matter.flow_id}", style="dim")
         if others:
@@ -65,11 +67,19 @@ class RecoveryScreen(KeyedScreen):
         self.outcome = "\n".join(lines)
         outcome.update(Text(self.outcome))
         outcome.display = bool(lines)
-        keys = self.flow_bindings(matter)
-        if others:
-            keys.append(Binding("ctrl+r", "app.recovery", label("recovery.next", language), key_display="^R"))
-        keys.append(Binding("ctrl+t", "app.till", label("recovery.back", language), key_display="^T"))
-        self.rebind(keys)
+        self.refresh_bindings()
+
+    def others(self) -> int:
+        """How many other recoveries are open."""
+        return len([m for m in self.cashier.desk.recoveries() if m.flow_id != self.flow_id])
+
+    def flow_matter(self) -> Matter | None:
+        return self.cashier.desk.focused()
+
+    def offers(self, action: str, arguments: tuple[object, ...]) -> bool:
+        if action == "recovery":
+            return self.others() > 0
+        return super().offers(action, arguments)
 
     def show_problem(self, problem: str) -> None:
         self.query_one(Notice).show(problem)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
@@ -15,12 +14,16 @@ from agent.ui.labels import label
 from agent.ui.listing import sale_cells, sale_detail, sale_headers
 from agent.ui.messages import SaleReported
 from agent.ui.sales import SaleLine
-from agent.ui.screens.base import KeyedScreen
+from agent.ui.screens.base import KeyedScreen, bindings, key
 from agent.ui.view import RECEIPT_MAX
 from agent.ui.widgets import Banner, FactsView, Listing, Notice, StatusBar
 
 
 class SalesScreen(KeyedScreen):
+    BINDINGS = bindings(key("f9", "report('wrong_card')", "sales.wrong_card", "F9"),
+                        key("f8", "report('unpaid')", "sales.unpaid", "F8"),
+                        key("escape", "app.till", "sales.back", "Esc"))
+
     def __init__(self) -> None:
         super().__init__()
         self.lines: dict[str, SaleLine] = {}  # as last drawn, by sale id
@@ -57,11 +60,7 @@ class SalesScreen(KeyedScreen):
         self.query_one("#till-receipt-label", Label).update(label("sales.till_receipt", language))
         self.query_one("#till-receipt", Input).placeholder = label("sales.till_receipt_hint", language)
         self._show_detail()
-        self.rebind([
-            Binding("f9", "report('wrong_card')", label("sales.wrong_card", language), key_display="F9"),
-            Binding("f8", "report('unpaid')", label("sales.unpaid", language), key_display="F8"),
-            Binding("escape", "app.till", label("sales.back", language), key_display="Esc"),
-        ])
+        self.refresh_bindings()
 
     def _show_detail(self) -> None:
         chosen = self.query_one(Listing).chosen
