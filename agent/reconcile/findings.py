@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from agent.journal import Journal
 from agent.reconcile.calendar import due_through, expected_settlement
@@ -149,10 +149,13 @@ def sale_findings(journal: Journal, as_of: date, since: date, calendar: Calendar
                       expected=calendar.expected(sold_on))
 
 
-def reconciled_since(journal: Journal) -> date | None:
-    """The earliest sale date any file read covers: sales before it were never meant to be in one."""
-    (earliest,), = journal.query(f"SELECT MIN(date) FROM settlement_lines WHERE import_id IN ({_COMPLETE})")
-    return None if earliest is None else date.fromisoformat(earliest)
+def reconciled_since(journal: Journal, settings: ReconcileSettings) -> date | None:
+    """The first sale day the files read are answerable for: the first one due on the earliest settlement
+    date read. Sales before it were settled in files never read; a line for one still matches it."""
+    (earliest,), = journal.query("SELECT MIN(settlement_date) FROM settlement_imports WHERE complete = 1")
+    if earliest is None:
+        return None
+    return due_through(date.fromisoformat(earliest) - timedelta(days=1), settings) + timedelta(days=1)
 
 
 def settled_through(journal: Journal) -> date | None:

@@ -64,7 +64,7 @@ class Reconciliation:
                         report.alerts.append(f"{finding.sale_id}: {case}")
                 report.add(finding, case)
         report.as_of = settled_through(self.journal)
-        report.since = since or reconciled_since(self.journal)
+        report.since = since or reconciled_since(self.journal, self.settings)
         if report.as_of is not None and report.since is not None:
             for finding in sale_findings(self.journal, report.as_of, report.since, calendar):
                 case = ""

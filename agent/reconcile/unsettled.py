@@ -17,6 +17,7 @@ from datetime import date
 
 from agent.cases import CaseRow, CaseStore
 from agent.cases.projection import OPENED, RESOLVED
+from agent.cases.schedule import to_local
 from agent.journal import Journal
 from agent.outbox import Outbox
 from agent.reconcile.findings import Finding
@@ -95,7 +96,8 @@ class UnsettledCases:
         rows = self._store.list("open", overdue=True, case_type=CASE_TYPE)
         for row in rows:
             if not self._store.get(row.case_id).escalations:
-                due = row.next_followup.date().isoformat() if row.next_followup else "?"
+                due = to_local(row.next_followup, self._store.settings).strftime("%Y-%m-%d %H:%M") \
+                    if row.next_followup else "?"
                 self._store.escalate(row.case_id, reason=f"unsettled sale: follow-up overdue since {due}", who=WHO)
         return rows
 
