@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
         render,
         replay,
         settle,
+        sim,
     )
 
     parser = argparse.ArgumentParser(
@@ -34,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", metavar="FILE", help="config file (default: %(default)s)",
                         default=None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (counter_app, demo, devices, replay, render, journal, contacts, cases, outbox, settle, reconcile):
+    for module in (counter_app, demo, devices, replay, sim, render, journal, contacts, cases, outbox, settle,
+                   reconcile):
         module.register(sub)
     return parser
 
