@@ -142,7 +142,12 @@ async def _devices(settings: Settings, clock: Clock, sim: Simulated, seed: int) 
 
         sim.reader = VirtualReader(settings.reader.format, clock=clock, seed=seed)
         if os.name == "posix":
-            pty = PtyReaderPort(sim.reader)
+            # Published under a stable name beside the journal, as udev publishes /dev/serial/by-id/…: a
+            # replugged reader gets a new pty, and the agent must find it again under the name it was given
+            # (the bare pty's name may meanwhile belong to another program's terminal).
+            link = settings.journal.path.parent.absolute() / "sim-card-reader"
+            link.parent.mkdir(parents=True, exist_ok=True)
+            pty = PtyReaderPort(sim.reader, link=link)
             sim.urls["reader"] = pty.plug()
             sim.ports["reader"] = pty
             sim.closers.append(pty.close)

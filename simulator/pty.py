@@ -63,7 +63,9 @@ class PtyPort(ABC):
         return self.url
 
     def unplug(self) -> None:
-        """Like pulling the USB cable: the agent's next read or write fails. Unsent bytes are lost with it."""
+        """Like pulling the USB cable: the agent's next read or write fails. Unsent bytes are lost with it,
+        and the published name goes too, as udev removes a pulled adapter's: left behind, it would point at
+        a pty number the system gives the next terminal that opens — another program's line."""
         if self._master is None:
             return
         loop = asyncio.get_running_loop()
@@ -74,10 +76,14 @@ class PtyPort(ABC):
             with contextlib.suppress(OSError):
                 os.close(fd)  # type: ignore[arg-type]
         self._master = self._slave = None
+        self._unpublish()
         self.pulled_out()
 
     def close(self) -> None:
         self.unplug()
+        self._unpublish()
+
+    def _unpublish(self) -> None:
         if self.link is not None:
             with contextlib.suppress(FileNotFoundError):
                 self.link.unlink()
