@@ -32,6 +32,7 @@ from agent.notify import Notifier, NotifySettings
 from agent.station import Simulated, Station, start_devices
 from domain.clock import VirtualClock
 from domain.effects import ShowPrompt
+from domain.events import CardRead, ReadError
 from simulator.mailserver import smtp_server
 from simulator.replay import checks
 from simulator.replay.devices import DeviceCommandError, printer_command, reader_command
@@ -55,6 +56,8 @@ from simulator.replay.steps import (
 
 QUIET = 0.05  # seconds of wall time with nothing happening before the replay takes it that nothing is under way
 READY_WAIT = 30.0  # seconds of virtual time for the agent to come up on its devices
+READ_WAIT = 5.0  # seconds of wall time for a card presented to cross the serial line to the agent
+READS = ("present", "bad")  # reader commands the agent answers with a read (a card, or a read error)
 STORE = StoreSettings(name="示例便利店 Replay Store", address="上海市黄浦区南京东路 1 号", phone="021-5555 0000")
 
 
@@ -112,6 +115,7 @@ class Replay:
         self.prompt_listeners: list[Callable[[str, ShowPrompt], None]] = []
         self._task: asyncio.Task | None = None
         self._activity = 0
+        self._reads = 0  # card reads and read errors the agent has heard
         self._restarts = 0
         self._settings = Settings(
             reader=ReaderSettings(format=scenario.reader_format), store=STORE,
@@ -163,8 +167,10 @@ class Replay:
                                  f"{'open' if counter.reader and counter.reader.session.line.is_open else 'closed'})")
             self.clock.jump()
 
-    def _moved(self, *_: Any) -> None:
+    def _moved(self, *args: Any) -> None:
         self._activity += 1
+        if args and isinstance(args[0], CardRead | ReadError):
+            self._reads += 1
 
     def _prompted(self, flow_id: str, prompt: ShowPrompt) -> None:
         self._moved()
@@ -259,9 +265,18 @@ class Replay:
                 detail = f"{flow_id} started for {sale_id}"
             case ReaderStep():
                 try:
-                    reader_command(step.command).apply(station.sim.reader, station.sim.ports["reader"])
+                    command = reader_command(step.command)
                 except DeviceCommandError as exc:
                     raise StepFailed(str(exc)) from None
+                reads = self._reads
+                if command.verb in READS:
+                    await self._wall_wait(lambda: counter.reader is None or counter.reader.session.line.is_open)
+                try:
+                    command.apply(station.sim.reader, station.sim.ports["reader"])
+                except DeviceCommandError as exc:
+                    raise StepFailed(str(exc)) from None
+                if command.verb in READS:
+                    await self._wall_wait(lambda: self._reads > reads)
                 detail = "done"
             case PrinterStep():
                 printer_command(step.command).apply(station.sim.printer)
@@ -285,6 +300,14 @@ class Replay:
                 raise StepFailed(f"no way to replay {step.key}")
         await self.settle()
         return detail
+
+    async def _wall_wait(self, done: Callable[[], bool]) -> None:
+        """Wait a little wall time, without moving the clock, for what crosses the reader's serial line: the
+        line opened after a reconnect, a card read delivered. Both go through threads, which a loaded
+        machine can hold up longer than a quiet spell; a card the agent never hears is the expects' to report."""
+        deadline = time.monotonic() + READ_WAIT
+        while not done() and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
 
     def sale_id(self, ref: str) -> str:
         if ref != LAST:
