@@ -42,6 +42,18 @@ def key_of(char: str) -> str:
     return unicodedata.name(char).lower().replace("-", "_").replace(" ", "_")
 
 
+async def burst(pilot: Pilot, text: str, *then: str) -> None:
+    """Type into the focused field: one key event a character, in order, as a keyboard sends them (and the
+    keys `then`, e.g. "enter", in the same burst), then wait for the app to take them in. The pilot's
+    `press` waits after every key; a field needs no more, and a burst is what a fast typist sends."""
+    keys = [events.Key(key_of(char), char) for char in text]
+    keys += [events.Key(key, {"enter": "\r", "space": " "}.get(key)) for key in then]
+    for key in keys:
+        key.set_sender(pilot.app)
+        pilot.app.post_message(key)
+    await pilot.pause()
+
+
 def screen_lines(app: App) -> list[str]:
     """The terminal as the cashier sees it, line by line: read back from the app's own screenshot."""
     svg = app.export_screenshot()
@@ -73,15 +85,7 @@ class Cashier:
             await self.pilot.pause()
 
     async def type(self, text: str, *then: str) -> None:
-        """Type into the focused field: one key event a character, in order, as a keyboard sends them (and the
-        keys `then`, e.g. "enter", in the same burst), then wait for the app to take them in. The pilot's
-        `press` waits after every key; a field needs no more, and a burst is what a fast typist sends."""
-        keys = [events.Key(key_of(char), char) for char in text]
-        keys += [events.Key(key, "\r" if key == "enter" else None) for key in then]
-        for key in keys:
-            key.set_sender(self.app)
-            self.app.post_message(key)
-        await self.pilot.pause()
+        await burst(self.pilot, text, *then)
 
     async def clear(self, selector: str) -> None:
         """Empty a field the way a cashier does: focus it and backspace over what is there."""

@@ -18,31 +18,43 @@ import inspect
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from agent.cases import CaseStore
+from agent.cases import CaseSettings, CaseStore
 from agent.contacts import ContactStore
 from agent.ui import CashierApp
-from agent.ui.widgets import PromptView
-from domain.events import DeviceState, ReaderStatus
+from domain.card import MaskedPan
+from domain.effects import OpenCase
+from domain.events import DeviceState, ReaderStatus, record
+from domain.money import Money
 from tests.agent.rig import Rig
+from tests.ui.cashier import burst, screen_lines
 
 KEY = b"k" * 32
 SIZE = (80, 24)
 IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
+CASES = CaseSettings(timezone="UTC")  # follow-ups in the zone the times are shown in, whatever the PC's
+
+
+@dataclass(frozen=True)
+class Typed:
+    """Text typed into the focused field in one burst, with the keys after it (tab, space, F5…)."""
+
+    text: str
+    then: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Scene:
     name: str
     before: Callable[[Rig], Awaitable[None]]  # brings the counter to its state before the app opens
-    keys: tuple[str, ...] = ()  # then what the cashier types
-    shows: str = ""  # in the steps on screen at the end, whatever the language: the scene went as meant
+    keys: tuple[str | Typed, ...] = ()  # then what the cashier presses, and types
+    shows: str | dict[str, str] = ""  # on screen at the end (per language, if it differs): the scene went as meant
 
 
 async def _open_for_business(rig: Rig) -> None:
@@ -68,9 +80,42 @@ async def _network_drop(rig: Rig) -> None:
     rig.host.round_trip_ms = None
 
 
+def _opened(rig: Rig, case_id: str, case_type: str, sale: str, amount: str, at: datetime,
+            contact_id: str | None = None) -> None:
+    effect = OpenCase(case_id, case_type, (sale,), Money.parse(amount), MaskedPan.parse("411111******1111"),
+                      contact_id)
+    rig.journal.append("case_opened", record(effect)[1], stream=sale, at=at)
+
+
+async def _cases(rig: Rig) -> None:
+    """Three cases opened in the days before, one with its customer's phone (SMS preferred) and two attempts to
+    reach them; one of them since settled."""
+    await _open_for_business(rig)
+    drop = "network_drop-101"
+    contact = ContactStore(rig.journal, KEY).record(consent=True, phone="13800138000", channel="sms", case_id=drop)
+    _opened(rig, drop, "network_drop", "sale-91", "30.00", datetime(2026, 1, 2, 10, 0, tzinfo=UTC), contact)
+    _opened(rig, "receipt_unpaid-102", "receipt_unpaid", "sale-92", "12.50", datetime(2026, 1, 2, 15, 30, tzinfo=UTC))
+    _opened(rig, "wrong_card-103", "wrong_card", "sale-93", "58.00", datetime(2026, 1, 4, 11, 0, tzinfo=UTC))
+    cases = CaseStore(rig.journal, rig.clock, CASES)
+    cases.record_attempt(drop, channel="sms", outcome="sent", who="li", note="已告知冲正进度",
+                         at=datetime(2026, 1, 2, 10, 30, tzinfo=UTC))
+    cases.record_attempt(drop, channel="phone", outcome="no_answer", who="li",
+                         at=datetime(2026, 1, 3, 9, 30, tzinfo=UTC))
+    cases.close("wrong_card-103", resolution="voided", who="li")
+
+
+PHONE_FIELD = ("f4", "tab")  # the customer leaves: the contact form; past the name to the phone
 COUNTER = Scene("counter", _counter, keys=("5", "8", "enter"), shows="CNY 58.00")
 NETWORK_DROP = Scene("network-drop", _network_drop, shows="CNY 30.00")
-SCENES = (COUNTER, NETWORK_DROP)
+CONTACT_FORM = Scene("contact-form", _network_drop, keys=("f4",), shows="network_drop-3")
+CONTACT_REFUSED = Scene("contact-refused", _network_drop, keys=(*PHONE_FIELD, Typed("12345", ("f5",))),
+                        shows={"zh-CN": "5 位只是本地号码，请加上区号", "en": "5 digits is only a local number"})
+CONTACT_SAVED = Scene("contact-saved", _network_drop,  # phone, then past email, WeChat and channel to consent
+                      keys=(*PHONE_FIELD, Typed("13800138000"), "tab", "tab", "tab", "tab", "space", "f5"),
+                      shows="138****8000")
+CASES_LIST = Scene("cases", _cases, keys=("ctrl+o",), shows="receipt_unpaid-102")
+CASE = Scene("case", _cases, keys=("ctrl+o", "enter"), shows="138****8000")
+SCENES = (COUNTER, NETWORK_DROP, CONTACT_FORM, CONTACT_REFUSED, CONTACT_SAVED, CASES_LIST, CASE)
 
 
 def _css_paths(paths: str | Path | list[str | Path] | None) -> list[str | Path]:
@@ -96,7 +141,7 @@ class SceneApp(CashierApp):
         await rig.start()
         self.counter = rig.counter
         self.contacts = ContactStore(rig.journal, KEY)
-        self.cases = CaseStore(rig.journal, rig.clock)
+        self.cases = CaseStore(rig.journal, rig.clock, CASES)
         await self.scene.before(rig)
 
     async def on_unmount(self) -> None:
@@ -110,16 +155,26 @@ class SceneApp(CashierApp):
 
     async def play(self, pilot: Pilot) -> None:
         """The scene's keys, once the screen has taken the focus, then time for the app to draw what the
-        counter reported. The cursor is drawn still."""
+        counter reported. The cursor is drawn still, and no passing notice is left on top (of this screen or of
+        one under a form): it would be there or gone by the wall clock."""
         await pilot.pause()
-        await pilot.press(*self.scene.keys)
-        for field in self.screen.query(Input):  # a blinking cursor is on or off by the wall clock
-            field.cursor_blink = False
+        self.clear_notifications()
+        await pilot.pause()
+        for key in self.scene.keys:
+            if isinstance(key, Typed):
+                await burst(pilot, key.text, *key.then)
+            else:
+                await pilot.press(key)
         await self.rig.settle()
         for _ in range(3):
             await pilot.pause()
-        steps = self.screen.query_one(PromptView).plain
-        assert self.scene.shows in steps, f"scene {self.scene.name}: {self.scene.shows!r} not in {steps!r}"
+        for field in self.screen.query(Input):  # a blinking cursor is on or off by the wall clock
+            field.cursor_blink = False
+        self.clear_notifications()
+        await pilot.pause()
+        shows = self.scene.shows if isinstance(self.scene.shows, str) else self.scene.shows[self.language]
+        screen = "\n".join(screen_lines(self))
+        assert shows in screen, f"scene {self.scene.name}: {shows!r} not in\n{screen}"
 
 
 def screenshot(scene: Scene, journal: Path, language: str) -> str:
