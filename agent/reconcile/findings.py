@@ -9,8 +9,9 @@ settlement date has passed with no line for it in any file read, or *not yet due
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from agent.journal import Journal
@@ -99,35 +100,36 @@ def line_findings(journal: Journal, import_id: int, settled_on: date, terminals:
         "ORDER BY l.line LIMIT ?", (import_id,), key=0)
     for (line, _, terminal, stan, rrn, day, minor, currency, line_settled, txn, sale_id, kind, state, sale_minor,
          sale_currency, local_date, masked, sent_at, sale_stan, auth_code, earlier, earlier_unknown) in rows:
-        finding = Finding(OTHER_TERMINAL, Money(abs(minor), currency), minor < 0, terminal, stan, rrn,
-                          date.fromisoformat(day), line=line,
-                          settled_on=date.fromisoformat(line_settled) if line_settled else settled_on)
-        if terminal not in terminals:
-            yield finding
+        paid_on = _day(line_settled) if line_settled else settled_on
+        if terminal not in terminals or txn is None:
+            if terminal not in terminals:
+                status, detail = OTHER_TERMINAL, ""
+            elif earlier_unknown:
+                status, detail = DUPLICATE, _earlier(journal, earlier_unknown)
+            else:
+                status, detail = UNKNOWN, ("no sale of this terminal has " + (f"RRN {rrn} or " if rrn else "")
+                                           + f"STAN {stan} on {day}")
+            yield Finding(status, Money(abs(minor), currency), minor < 0, terminal, stan, rrn, _day(day), line=line,
+                          settled_on=paid_on, detail=detail)
             continue
-        if txn is None:
-            yield _with(finding, DUPLICATE if earlier_unknown else UNKNOWN,
-                        _earlier(journal, earlier_unknown) if earlier_unknown else
-                        "no sale of this terminal has " + (f"RRN {rrn} or " if rrn else "") +
-                        f"STAN {stan} on {day}")
-            continue
-        sold_on = date.fromisoformat(local_date)
-        finding = _with(finding, finding.status, sale_id=sale_id, kind=kind, masked=masked,
-                        sent_at=datetime.fromisoformat(sent_at), auth_code=auth_code, day=sold_on,
-                        expected=calendar.expected(sold_on), terminal_amount=Money(sale_minor, sale_currency))
-        expected_sign = {"sale": 1, "refund": -1}.get(kind, 0)
+        sold_on = _day(local_date)
+        expected = calendar.expected(sold_on)
+        sign = {"sale": 1, "refund": -1}.get(kind, 0)
         if earlier is not None:
-            yield _with(finding, DUPLICATE, _earlier(journal, earlier))
-        elif state != "approved" or not expected_sign:
-            held = _HELD_AS.get(state, state) if expected_sign else f"a {kind}, which moves no money"
-            yield _with(finding, UNKNOWN, f"the terminal holds STAN {sale_stan} of {sale_id} as {held}: it does not "
-                                          f"believe this money moved")
-        elif minor != expected_sign * sale_minor or currency != sale_currency:
-            yield _with(finding, AMOUNT_DIFFERS, f"the terminal's {kind} was {'-' if expected_sign < 0 else ''}"
-                                                 f"{Money(sale_minor, sale_currency)}")
+            status, detail = DUPLICATE, _earlier(journal, earlier)
+        elif state != "approved" or not sign:
+            held = _HELD_AS.get(state, state) if sign else f"a {kind}, which moves no money"
+            status, detail = UNKNOWN, f"the terminal holds STAN {sale_stan} of {sale_id} as {held}: it does not " \
+                                      f"believe this money moved"
+        elif minor != sign * sale_minor or currency != sale_currency:
+            status, detail = AMOUNT_DIFFERS, (f"the terminal's {kind} was {'-' if sign < 0 else ''}"
+                                              f"{Money(sale_minor, sale_currency)}")
         else:
-            late = finding.settled_on is not None and finding.settled_on > finding.expected  # type: ignore[operator]
-            yield _with(finding, SETTLED_LATE if late else SETTLED)
+            status, detail = (SETTLED_LATE if paid_on > expected else SETTLED), ""
+        yield Finding(status, Money(abs(minor), currency), minor < 0, terminal, stan, rrn, sold_on, sale_id=sale_id,
+                      kind=kind, masked=masked, sent_at=datetime.fromisoformat(sent_at), auth_code=auth_code,
+                      expected=expected, line=line, settled_on=paid_on,
+                      terminal_amount=Money(sale_minor, sale_currency), detail=detail)
 
 
 def sale_findings(journal: Journal, as_of: date, since: date, calendar: Calendar) -> Iterator[Finding]:
@@ -142,7 +144,7 @@ def sale_findings(journal: Journal, as_of: date, since: date, calendar: Calendar
         f"AND NOT EXISTS (SELECT 1 FROM settlement_lines l WHERE l.txn = t.id AND l.import_id IN ({_COMPLETE})) "
         "AND t.id > ? ORDER BY t.id LIMIT ?", (since.isoformat(),), key=0)
     for _, sale_id, kind, terminal, stan, rrn, local_date, minor, currency, masked, sent_at, auth_code in rows:
-        sold_on = date.fromisoformat(local_date)
+        sold_on = _day(local_date)
         yield Finding(MISSING if sold_on <= due else NOT_YET_DUE, Money(minor, currency), kind == "refund",
                       terminal, stan, rrn or "", sold_on, sale_id=sale_id, kind=kind, masked=masked,
                       sent_at=datetime.fromisoformat(sent_at), auth_code=auth_code,
@@ -152,7 +154,7 @@ def sale_findings(journal: Journal, as_of: date, since: date, calendar: Calendar
 def reconciled_since(journal: Journal, settings: ReconcileSettings) -> date | None:
     """The first sale day the files read are answerable for: the first one due on the earliest settlement
     date read. Sales before it were settled in files never read; a line for one still matches it."""
-    (earliest,), = journal.query("SELECT MIN(settlement_date) FROM settlement_imports WHERE complete = 1")
+    (earliest,), = journal.query("SELECT MIN(earliest) FROM settlement_imports WHERE complete = 1")
     if earliest is None:
         return None
     return due_through(date.fromisoformat(earliest) - timedelta(days=1), settings) + timedelta(days=1)
@@ -170,8 +172,10 @@ def _earlier(journal: Journal, line_id: int) -> str:
     return f"the acquirer already settled it: line {line} of {name}"
 
 
-def _with(finding: Finding, status: str, detail: str = "", **changes) -> Finding:
-    return replace(finding, status=status, detail=detail or finding.detail, **changes)
+@functools.lru_cache(maxsize=4096)
+def _day(text: str) -> date:
+    """An ISO date from the tables; a million lines fall on a few hundred days."""
+    return date.fromisoformat(text)
 
 
 def _pages(journal: Journal, sql: str, params: tuple, key: int) -> Iterator[tuple]:

@@ -38,7 +38,8 @@ def import_file(journal: Journal, path: Path, settings: ReconcileSettings, curre
                 settlement_date: date | None, today: date,
                 progress: Callable[[int, int], None] | None = None) -> Imported:
     """Journal the file's lines. Its settlement date is `settlement_date` if given, else the latest in its
-    settlement_date column, else `today`."""
+    settlement_date column, else `today`; the earliest in that column is kept too: a file may pay several
+    days, and it answers for the sales due on each of them."""
     source = SettlementFile(path, settings, currency)
     sha256 = sha256_of(path)
     done = journal.query("SELECT import_id, name, settlement_date, lines, malformed, blank FROM settlement_imports "
@@ -51,6 +52,7 @@ def import_file(journal: Journal, path: Path, settings: ReconcileSettings, curre
     chunk: list[str] = []
     bad: list[list] = []
     lines = malformed = 0
+    earliest: date | None = None
     latest: date | None = None
 
     def flush() -> None:
@@ -66,8 +68,9 @@ def import_file(journal: Journal, path: Path, settings: ReconcileSettings, curre
         else:
             lines += 1
             chunk.append(item.journal_text())
-            if item.settlement_date is not None and (latest is None or item.settlement_date > latest):
-                latest = item.settlement_date
+            if item.settlement_date is not None:
+                earliest = min(earliest or item.settlement_date, item.settlement_date)
+                latest = max(latest or item.settlement_date, item.settlement_date)
         if len(chunk) + len(bad) >= CHUNK:
             flush()
         if progress is not None and (lines + malformed) % PROGRESS_EVERY == 0:
@@ -75,6 +78,6 @@ def import_file(journal: Journal, path: Path, settings: ReconcileSettings, curre
     flush()
     settled = settlement_date or latest or today
     journal.append(READ, {"import_id": import_id, "sha256": sha256, "name": path.name,
-                          "settlement_date": settled.isoformat(), "lines": lines, "malformed": malformed,
-                          "blank": source.blank})
+                          "settlement_date": settled.isoformat(), "earliest": (earliest or settled).isoformat(),
+                          "lines": lines, "malformed": malformed, "blank": source.blank})
     return Imported(import_id, path.name, settled, lines, malformed, source.blank, already=False)

@@ -42,7 +42,7 @@ def request_key(fields: dict[str, Any]) -> str:
 @dataclass(frozen=True)
 class SettlementProjection:
     name: str = "settlement"
-    version: int = 1
+    version: int = 2
     tables: tuple[str, ...] = ("card_transactions", "settlement_imports", "settlement_lines", "settlement_malformed")
 
     def create(self, db: sqlite3.Connection) -> None:
@@ -79,6 +79,7 @@ class SettlementProjection:
                    opened_at       TEXT NOT NULL,
                    complete        INTEGER NOT NULL,
                    settlement_date TEXT,
+                   earliest        TEXT,
                    lines           INTEGER,
                    malformed       INTEGER,
                    blank           INTEGER
@@ -103,7 +104,7 @@ class SettlementProjection:
                )"""
         )
         db.execute("CREATE INDEX settlement_lines_import ON settlement_lines(import_id, line)")
-        db.execute("CREATE INDEX settlement_lines_txn ON settlement_lines(txn)")
+        db.execute("CREATE INDEX settlement_lines_txn ON settlement_lines(txn, import_id)")
         db.execute("CREATE INDEX settlement_lines_rrn ON settlement_lines(terminal_id, rrn)")
         db.execute(
             """CREATE TABLE settlement_malformed (
@@ -139,9 +140,10 @@ class SettlementProjection:
             db.executemany("INSERT INTO settlement_malformed VALUES (?, ?, ?)",
                            [(payload["import_id"], line, reason) for line, reason in payload.get("malformed", ())])
         elif kind == READ:
-            db.execute("UPDATE settlement_imports SET complete = 1, settlement_date = ?, lines = ?, malformed = ?, "
-                       "blank = ? WHERE import_id = ?", (payload["settlement_date"], payload["lines"],
-                                                         payload["malformed"], payload["blank"], payload["import_id"]))
+            db.execute("UPDATE settlement_imports SET complete = 1, settlement_date = ?, earliest = ?, lines = ?, "
+                       "malformed = ?, blank = ? WHERE import_id = ?",
+                       (payload["settlement_date"], payload["earliest"], payload["lines"], payload["malformed"],
+                        payload["blank"], payload["import_id"]))
 
 
 def _request(db: sqlite3.Connection, seq: int, at: str, request: dict[str, Any]) -> None:
