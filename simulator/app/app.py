@@ -246,7 +246,9 @@ class SimApp(App[None]):
                 self.loaded_from = str(scenario.path)
                 self.session.load(scenario)
 
-        await self.push_screen(LoadScreen(self.loaded_from), loaded)
+        session = self.session
+        recording = f"{session.record} ({len(session.taken)} steps)" if session.record and session.taken else ""
+        await self.push_screen(LoadScreen(self.loaded_from, recording), loaded)
 
     def action_toggle_language(self) -> None:
         self.language = LANGUAGES[(LANGUAGES.index(self.language) + 1) % len(LANGUAGES)]

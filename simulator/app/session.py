@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import re
 import tempfile
 import traceback
 from collections.abc import Awaitable, Callable
@@ -37,6 +38,7 @@ from simulator.replay.engine import Replay, StepResult
 from simulator.replay.scenario import DEFAULT_START, Scenario, dump
 from simulator.replay.steps import LAST, ActionStep, ContactStep, RestartStep, SaleStep, Step
 
+STAMP = re.compile(r"^\[\s*[\d.]+\]\s*")
 BY_HAND = Scenario(Path("by hand"), "a session driven by hand", ())
 
 
@@ -180,12 +182,12 @@ class Session:
         await replay.start()
         sim = replay.station_.sim
         for line in sim.acquirer.log:  # what the acquirer logged while the agent came up
-            self._say("acquirer", line)
+            self._say("acquirer", STAMP.sub("", line, count=1))
         logged = sim.acquirer.on_log
 
         def on_log(line: str) -> None:
             logged(line)
-            self._say("acquirer", line)
+            self._say("acquirer", STAMP.sub("", line, count=1))  # the log's own stamp: the same clock's time
 
         sim.acquirer.on_log = on_log
         sim.reader.observers.append(lambda text: self._say("reader", text))

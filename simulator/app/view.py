@@ -12,6 +12,7 @@ from datetime import tzinfo
 from typing import Any
 
 from rich.console import RenderableType
+from rich.table import Table
 from rich.text import Text
 
 from agent.counter import Counter
@@ -181,8 +182,17 @@ def clipped(text: str, width: int) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
-def log_line(at: float | None, source: str, text: str) -> Text:
-    line = Text(f"{at:>9.2f}s " if at is not None else " " * 11, style="dim")
-    line.append(f"{source:<8} ", style=SOURCES.get(source, ""))
-    line.append(sanitise(text, single_line=True))
+def log_line(at: float | None, source: str, text: str) -> Table:
+    """One event: when (virtual seconds), from whom, what — a long one wrapped under its own column."""
+    line = Table.grid(padding=(0, 1))
+    line.add_column(width=10, justify="right", no_wrap=True)
+    line.add_column(width=8, no_wrap=True)
+    line.add_column(ratio=1, overflow="fold")
+    line.add_row(Text(f"{at:.2f}s" if at is not None else "", style="dim"),
+                 Text(source, style=SOURCES.get(source, "")), Text(sanitise(text, single_line=True)))
     return line
+
+
+def log_plain(at: float | None, source: str, text: str) -> str:
+    """The same line as text, for tests."""
+    return f"{f'{at:.2f}s' if at is not None else '':>10} {source:<8} {sanitise(text, single_line=True)}"

@@ -25,15 +25,19 @@ class LoadScreen(ModalScreen[Scenario | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Back")]
 
-    def __init__(self, path: str = "") -> None:
+    def __init__(self, path: str = "", recording: str = "") -> None:
         super().__init__()
         self.path = path
+        self.recording = recording  # the recording under way, to say it starts afresh too
         self.library = scenario_files([LIBRARY]) if LIBRARY.is_dir() else []
 
     def compose(self) -> ComposeResult:
         with Vertical(id="load"):
-            yield Static(Text("Load a scenario: the agent, the devices, the clock and the recording start afresh",
-                              style="bold"))
+            title = Text("Load a scenario: the agent, the devices and the clock start afresh", style="bold")
+            if self.recording:
+                title.append(f"\nand so does the recording: {self.recording} will hold the new session only",
+                             style="bold red")
+            yield Static(title)
             yield Input(self.path, id="path", compact=True, placeholder="path to a scenario file (.yaml) ⏎")
             yield Static(id="load-problem")
             yield OptionList(*(Option(str(path), id=str(path)) for path in self.library), id="library")

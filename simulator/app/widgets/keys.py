@@ -1,29 +1,44 @@
 """The footer, on two lines: every key that works now — the simulator's, the cashier's actions on the prompt,
-and the focused panel's — wrapped rather than scrolled out of sight as a one-line footer would at 120
-columns."""
+and the focused panel's — laid out a key at a time, so a line breaks between keys, never inside one, and
+nothing scrolls out of sight as on a one-line footer at 120 columns."""
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import Static
 
+GAP = "  "
+
 
 class KeysBar(Static):
+    plain = ""
+
     def on_mount(self) -> None:
         self.watch(self.screen, "focused", lambda _: self.call_after_refresh(self.redraw), init=False)
         self.screen.bindings_updated_signal.subscribe(self, lambda _: self.redraw())
         self.redraw()
 
+    def on_resize(self) -> None:
+        self.redraw()
+
     def redraw(self) -> None:
-        text, seen = Text(), set()
+        width = self.content_size.width or self.app.size.width
+        text, line, seen = Text(), 0, set()
         for _, binding, enabled, _tooltip in self.screen.active_bindings.values():
             if not binding.show or not enabled or binding.action in seen:
                 continue
             seen.add(binding.action)
-            if text:
-                text.append("  ")
-            # non-breaking spaces inside a key and its name: lines break between keys, never within one
-            text.append(f"\u00a0{self.app.get_key_display(binding)}\u00a0", style="reverse bold")
-            text.append(f"\u00a0{binding.description}".replace(" ", "\u00a0"))
-        self.plain = text.plain.replace("\u00a0", " ")
+            key = f" {self.app.get_key_display(binding)} "
+            size = cell_len(key) + 1 + cell_len(binding.description)
+            if line and line + len(GAP) + size > width:
+                text.append("\n")
+                line = 0
+            elif line:
+                text.append(GAP)
+                line += len(GAP)
+            text.append(key, style="reverse bold")
+            text.append(f" {binding.description}")
+            line += size
+        self.plain = text.plain
         self.update(text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual.widgets import RichLog
 
-from simulator.app.view import log_line
+from simulator.app.view import log_line, log_plain
 
 MAX_LINES = 5000
 
@@ -20,6 +20,5 @@ class EventLog(RichLog):
         self.border_title = "Event log"
 
     def add(self, at: float | None, source: str, text: str) -> None:
-        line = log_line(at, source, text)
-        self.lines_plain = [*self.lines_plain[-MAX_LINES + 1:], line.plain]
-        self.write(line)
+        self.lines_plain = [*self.lines_plain[-MAX_LINES + 1:], log_plain(at, source, text)]
+        self.write(log_line(at, source, text))

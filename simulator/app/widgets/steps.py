@@ -14,7 +14,7 @@ from agent.ui.widgets import Listing
 from simulator.app.messages import TypedStep
 from simulator.app.view import clipped
 
-HEADERS = ("#", "of", "", "step", "result")
+HEADERS = ("#", "file", "", "step", "result")  # the session's step number; the scenario file's
 STEP, RESULT = 32, 60  # columns of each in the table; the highlighted step is shown whole below it
 
 
