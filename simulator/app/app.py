@@ -58,12 +58,12 @@ class SimApp(App[None]):
     language: reactive[str] = reactive(DEFAULT_LANGUAGE, init=False)
 
     def __init__(self, *, scenario: Scenario | None = None, record: Path | None = None,
-                 language: str = DEFAULT_LANGUAGE, quiet: float | None = None) -> None:
+                 language: str = DEFAULT_LANGUAGE) -> None:
         if language not in LANGUAGES:
             raise ValueError(f"no cashier screens in language {language!r}; available: {', '.join(LANGUAGES)}")
         super().__init__()
         self.set_reactive(SimApp.language, language)
-        self.session = Session(_Watcher(self), record=record, quiet=quiet)
+        self.session = Session(_Watcher(self), record=record)
         self.desk = Desk()
         self.first = scenario
         self.tz: tzinfo | None = (scenario or BY_HAND).start.tzinfo  # the counter's zone: the scenario's

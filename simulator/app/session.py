@@ -57,14 +57,12 @@ class Watcher(Protocol):
 
 
 class Session:
-    def __init__(self, watcher: Watcher, *, record: Path | None = None, quiet: float | None = None) -> None:
+    def __init__(self, watcher: Watcher, *, record: Path | None = None) -> None:
         self.watcher = watcher
         self.record = record
-        self.quiet = quiet  # the replay's quiet spell (None: the engine's own)
         self.scenario = BY_HAND
         self.replay: Replay | None = None
         self.cursor = 0  # the index of the scenario's next step
-        self.results: dict[int, StepResult] = {}  # the scenario's steps taken, by index
         self.ran: list[tuple[StepResult, int | None]] = []  # every step run, with the scenario's index if it is one
         self.taken: list[Step] = []  # every step that went through, in order: the recording
         self.broken: str | None = None
@@ -170,11 +168,11 @@ class Session:
         if self.replay is not None:
             replay, self.replay, self._station = self.replay, None, None
             await replay.close()
-        self.scenario, self.cursor, self.results, self.ran, self.broken = scenario, 0, {}, [], None
+        self.scenario, self.cursor, self.ran, self.broken = scenario, 0, [], None
         self.taken, self._sales, self._number, self._seq = [], {}, 0, 0
         self._sessions += 1
         workdir = Path(self._folder.name) / f"session-{self._sessions}"
-        replay = Replay(scenario, workdir, **({"quiet": self.quiet} if self.quiet is not None else {}))
+        replay = Replay(scenario, workdir)
         replay.listeners.append(lambda text: self._say("step", text))
         replay.prompt_listeners.append(self._prompted)
         self.replay = replay
@@ -205,8 +203,6 @@ class Session:
             result = await replay.step(self._number, step)
         finally:
             self._muted = False
-        if index is not None:
-            self.results[index] = result
         self.ran.append((result, index))
         if result.ok:
             self._took(step)

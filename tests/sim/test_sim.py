@@ -47,7 +47,7 @@ def test_a_scenario_is_loaded_and_stepped_through_to_the_end(tmp_path):
         assert rows[-1][4].startswith("as expected at t=")
         assert sim.app.session.remaining == 0
         assert any(line.endswith("step     ok step 7 " + load(path).steps[6].describe() + ": "
-                                 + sim.app.session.results[6].detail) for line in sim.log())
+                                 + sim.app.session.ran[-1][0].detail) for line in sim.log())
         assert "network.resolved" in " ".join(sim.log())  # the agent's journal, in the log as it happened
         # The reversal went out when the link came back: the recovery says so, finished.
         assert "finished" in sim.recovery().lower()
@@ -63,7 +63,7 @@ def test_a_failed_expectation_stops_the_run_and_says_what_it_found(tmp_path):
         await sim.press("ctrl+g")
         rows = sim.steps()
         assert [row[2] for row in rows] == ["✓", "✓", "✓", "✗", "▶", "·", "·"]
-        assert sim.app.session.results[3].detail == "ledger unionpay net charge: expected 31.00, found 30.00"
+        assert sim.app.session.ran[3][0].detail == "ledger unionpay net charge: expected 31.00, found 30.00"
         assert "FAILED step 4" in " ".join(sim.log())
 
     run(body, scenario=load(path))

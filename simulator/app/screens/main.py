@@ -1,6 +1,6 @@
 """The simulator's one screen: the agent's cashier screen beside the card reader, the printer and its paper,
 the acquirer; the steps and the event log below; the clock and the recording on the top line; every key
-that works, on the two bottom lines.
+that works, on the bottom lines.
 
 It is the cashier's screen too: the keys of the recovery actions on the prompts (F1…F11, Esc, from
 prompts.toml) are bound here, named in the cashier's language, beside the simulator's own. Every such key is

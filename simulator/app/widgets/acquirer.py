@@ -26,6 +26,7 @@ COMMANDS = (
 
 class Commands(OptionList):
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select", "Run"),
         Binding("l", "link", "Link down/up"),
         Binding("d", "run('fault drop')", "Drop"),
         Binding("c", "run('fault clear')", "Clear fault"),

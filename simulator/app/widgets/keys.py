@@ -1,6 +1,6 @@
-"""The footer, on two lines: every key that works now — the simulator's, the cashier's actions on the prompt,
-and the focused panel's — laid out a key at a time, so a line breaks between keys, never inside one, and
-nothing scrolls out of sight as on a one-line footer at 120 columns."""
+"""The footer, on as many lines as it takes: every key that works now — the simulator's, the cashier's actions
+on the prompt, and the focused panel's — laid out a key at a time, so a line breaks between keys, never inside
+one, and nothing scrolls out of sight as on a one-line footer at 120 columns."""
 
 from __future__ import annotations
 
