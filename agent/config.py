@@ -7,8 +7,10 @@ platform's data directory. A real install names its devices as URLs (any pyseria
 
 from __future__ import annotations
 
+import math
 import os
 import re
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,11 +173,12 @@ class _Reader:
         if kind is str and not isinstance(value, str):
             raise self.fail(key, f"must be a quoted string, got {value!r}")
         if kind is float:
-            if isinstance(value, bool) or not isinstance(value, int | float):
+            seconds = _seconds(value)
+            if seconds is None:
                 raise self.fail(key, f"must be a number of seconds, got {value!r}")
-            if value <= 0:
+            if seconds <= 0:
                 raise self.fail(key, f"must be more than 0 seconds, got {value}")
-            return float(value)
+            return seconds
         return value
 
     def choice(self, key: str, allowed: tuple[str, ...], default: str) -> str:
@@ -188,8 +191,25 @@ class _Reader:
         value = self.get(key, str, None)
         if value is None:
             return default
-        resolved = Path(value).expanduser()
+        if "\0" in value:
+            raise self.fail(key, "a path cannot hold a NUL character (\\u0000)")
+        try:
+            resolved = Path(value).expanduser()
+        except RuntimeError as exc:  # ~user of no such user, or no home directory at all
+            raise self.fail(key, f"cannot expand {value!r}: {exc}") from None
         return resolved if resolved.is_absolute() else (self.path.parent / resolved)
+
+
+def _seconds(value: Any) -> float | None:
+    """A TOML number as finite seconds, or None: nan and inf are numbers to TOML, and a timer set to
+    either never fires."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        seconds = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        return None
+    return seconds if math.isfinite(seconds) else None
 
 
 def load(path: str | os.PathLike[str] | None = None) -> Settings:
@@ -208,6 +228,15 @@ def load(path: str | os.PathLike[str] | None = None) -> Settings:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
+    except RecursionError:
+        raise ConfigError(f"{path}: arrays or tables nested hundreds deep; no setting nests like that") from None
+    except ValueError as exc:  # not a TOMLDecodeError: an integer longer than Python converts
+        digits = sys.get_int_max_str_digits()
+        long = re.search(rf"\d{{{digits + 1},}}", text)
+        if long is None:
+            raise ConfigError(f"{path}: {exc}") from None
+        line = text.count("\n", 0, long.start()) + 1
+        raise ConfigError(f"{path}:{line}: a number of more than {digits} digits") from None
     return parse(data, path, text)
 
 
@@ -316,10 +345,10 @@ def _parse_notify(section: _Reader) -> NotifySettings:
         values["sms_body"] = section.data["sms_body"]
     if "retry_backoff" in section.data:
         backoff = section.data["retry_backoff"]
-        if not isinstance(backoff, list) or not all(isinstance(s, int | float) and not isinstance(s, bool)
-                                                     for s in backoff):
+        delays = [_seconds(s) for s in backoff] if isinstance(backoff, list) else [None]
+        if None in delays:
             raise section.fail("retry_backoff", f"must be a list of seconds, e.g. [60, 300, 1800]; got {backoff!r}")
-        values["retry_backoff"] = tuple(float(s) for s in backoff)
+        values["retry_backoff"] = tuple(delays)
     try:
         return NotifySettings(**values)
     except ValueError as exc:

@@ -19,6 +19,10 @@ from simulator.replay.steps import LAST, NO_SALE, STEPS, ExpectStep, Node, Step,
 
 DEFAULT_START = "2026-03-02T09:00:00+08:00"  # a Monday morning at the counter, in China Standard Time
 TOP_KEYS = ("name", "seed", "start", "reader_format", "steps")
+# Far beyond any scenario, and what stops aliases: a few lines of anchors and aliases (`&a`, `*a`) can stand
+# for millions of values, or for themselves without end, and every value is read as text before replay.
+MAX_DEPTH = 32
+MAX_VALUES = 20_000
 
 
 class ScenarioError(Exception):
@@ -62,8 +66,12 @@ def parse(text: str, path: Path = Path("<scenario>")) -> Scenario:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
         raise ScenarioError(path, f"not valid YAML: {problem}", line=mark.line + 1 if mark else None) from None
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise ScenarioError(path, f"lists or mappings nested hundreds deep; a scenario nests {MAX_DEPTH} at most") \
+            from None
     if not isinstance(root, yaml.MappingNode):
         raise ScenarioError(path, "a scenario is a mapping with name and steps", line=_line(root))
+    _check_size(path, root)
     top = _mapping(path, root, None)
     for key, (key_node, _) in top.items():
         if key not in TOP_KEYS:
@@ -116,7 +124,8 @@ def _check_names(path: Path, steps: tuple[Step, ...]) -> None:
 
 
 def _step(path: Path, number: int, node: yaml.Node) -> Step:
-    keys = [k.value for k, _ in node.value] if isinstance(node, yaml.MappingNode) else []
+    keys = [k.value if isinstance(k, yaml.ScalarNode) else "?" for k, _ in node.value] \
+        if isinstance(node, yaml.MappingNode) else []
     if sorted(keys) == ["expect", "within"]:  # `within` may sit beside `expect`, as well as inside it
         return _expect_within(path, number, node)
     if not isinstance(node, yaml.MappingNode) or len(node.value) != 1:
@@ -187,6 +196,24 @@ def _text(path: Path, top: dict[str, tuple[yaml.Node, yaml.Node]], key: str, req
     if not isinstance(node, yaml.ScalarNode) or not node.value.strip():
         raise ScenarioError(path, "give a single value", line=_line(node), key=key)
     return node.value.strip()
+
+
+def _check_size(path: Path, root: yaml.Node) -> None:
+    """Count the values the file stands for, aliases expanded, without recursing, before anything reads it."""
+    pending, count = [(root, 1)], 0
+    while pending:
+        node, depth = pending.pop()
+        count += 1
+        if depth > MAX_DEPTH:
+            raise ScenarioError(path, f"nested more than {MAX_DEPTH} deep (an alias inside its own anchor?)",
+                                line=_line(node))
+        if count > MAX_VALUES:
+            raise ScenarioError(path, f"stands for more than {MAX_VALUES} values once its aliases are expanded",
+                                line=_line(node))
+        if isinstance(node, yaml.SequenceNode):
+            pending += [(item, depth + 1) for item in node.value]
+        elif isinstance(node, yaml.MappingNode):
+            pending += [(part, depth + 1) for pair in node.value for part in pair]
 
 
 def _line(node: yaml.Node | None) -> int | None:

@@ -24,6 +24,8 @@ LAST = "last"  # the sale most recently started at the till, by the cashier or b
 NO_SALE = "none"  # an expect step about no sale in particular (the link lost while idle)
 DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
 UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+MAX_DURATION = 3650 * UNITS["d"]  # ten years of virtual time: any counter's story, and exact when written back
+MAX_COUNT_DIGITS = 9
 CONTACT_FIELDS = ("name", "phone", "email", "wechat_id", "channel", "note", "consent")
 NOTIFICATION_STATES = ("drafted", "sent", "failed", "refused", "not_drafted")
 CASE_STATES = ("open", "closed", "none")
@@ -61,7 +63,20 @@ def duration(text: str, key: str, line: int | None = None) -> float:
     match = DURATION.fullmatch(text.strip())
     if match is None:
         raise StepError(f"{text!r} is not a duration; write 30s, 500ms, 2m, 1h or 1d", key, line)
-    return round(float(match[1]) * UNITS[match[2]], 6)
+    seconds = round(float(match[1]) * UNITS[match[2]], 6)
+    if not seconds <= MAX_DURATION:  # an infinite one too: the virtual clock would never get there
+        raise StepError(f"{text!r} is longer than a replay can run; {MAX_DURATION // UNITS['d']:.0f}d at most",
+                        key, line)
+    return seconds
+
+
+def _count(node: Node, key: str, expected: str) -> int:
+    text = node.text(key, expected)
+    if not text.isdecimal():
+        raise StepError(f"{text!r} is not a whole number", key, node.line)
+    if len(text) > MAX_COUNT_DIGITS:
+        raise StepError(f"a count of {len(text)} digits; {MAX_COUNT_DIGITS} at most", key, node.line)
+    return int(text)
 
 
 def duration_text(seconds: float) -> str:
@@ -441,10 +456,7 @@ class ExpectStep(Step):
 
     @staticmethod
     def _receipts(node: Node) -> int:
-        text = node.text("receipts", "how many receipts the printer has put out, a whole number")
-        if not text.isdecimal():
-            raise StepError(f"{text!r} is not a whole number", "receipts", node.line)
-        return int(text)
+        return _count(node, "receipts", "how many receipts the printer has put out, a whole number")
 
     @staticmethod
     def _receipt(node: Node) -> tuple[str, ...]:
@@ -516,13 +528,7 @@ def _kinds(node: Node, key: str) -> tuple[tuple[str, int | None], ...]:
     """Event kinds: a name or list of names (at least once), or {name: count} (exactly)."""
     expected = "an event kind, a list of them, or {kind: count}"
     if isinstance(node.value, dict):
-        found = []
-        for kind, count in node.value.items():
-            text = count.text(kind, "how many, a whole number")
-            if not text.isdecimal():
-                raise StepError(f"{text!r} is not a whole number", kind, count.line)
-            found.append((kind, int(text)))
-        return tuple(found)
+        return tuple((kind, _count(times, kind, "how many, a whole number")) for kind, times in node.value.items())
     if node.value is None:
         raise StepError(f"expected {expected}", key, node.line)
     items = node.value if isinstance(node.value, list) else [node]
