@@ -42,6 +42,10 @@ STAMP = re.compile(r"^\[\s*[\d.]+\]\s*")
 BY_HAND = Scenario(Path("by hand"), "a session driven by hand", ())
 
 
+class NotRunning(Exception):
+    """A step asked for while no replay runs (it broke, or has not started): said, not a new breakage."""
+
+
 class Watcher(Protocol):
     """Told of everything the session does. Called from inside the agent's work (a prompt is reported in
     the middle of the journal transaction that shows it), so an answer must be quick: note it, post it."""
@@ -148,6 +152,8 @@ class Session:
             job = await self._jobs.get()
             try:
                 await job()
+            except NotRunning as exc:
+                self._say("sim", str(exc))
             except Exception as exc:  # the replay itself broke: say how, and keep the app up
                 self.broken = f"{type(exc).__name__}: {exc}"
                 self.watcher.broke(f"{self.broken}\n{traceback.format_exc(limit=-4)}")
@@ -160,8 +166,8 @@ class Session:
 
     def _replay(self) -> Replay:
         if self.replay is None or self.broken is not None:
-            raise RuntimeError(f"the replay is not running ({self.broken or 'not started'}): load a scenario to "
-                               f"start afresh")
+            raise NotRunning(f"not done: the replay is not running ({self.broken or 'not started'}); load a "
+                             f"scenario to start afresh")
         return self.replay
 
     async def _begin(self, scenario: Scenario) -> None:
