@@ -38,8 +38,9 @@ PAGE = 2000
 
 @dataclass(frozen=True)
 class Finding:
-    """One line of a file, or one sale of the terminal, and what became of it. `amount` is the signed minor
-    units of the line (the sale's, for a sale no line names); `terminal_amount` the sale's when they differ."""
+    """One line of a file, or one sale of the terminal, and what became of it. `amount` is the line's (the
+    sale's, for a sale no line names), `negative` for a refund; `terminal_amount` is the sale's, beside a
+    line that names one."""
 
     status: str
     amount: Money

@@ -16,6 +16,7 @@ from typing import TextIO
 from agent.cases import CaseRow
 from agent.reconcile.findings import (
     AMOUNT_DIFFERS,
+    DIFFERENCES,
     DUPLICATE,
     MISSING,
     NOT_YET_DUE,
@@ -62,7 +63,7 @@ class Report:
     cases_closed: int = 0
     alerts: list[str] = field(default_factory=list)
     overdue: list[CaseRow] = field(default_factory=list)
-    csv: csv.DictWriter | None = None
+    writer: csv.DictWriter | None = None
 
     def add(self, finding: Finding, case: str = "") -> None:
         status = finding.status
@@ -71,34 +72,34 @@ class Report:
         if status in LISTED:
             if len(self.shown[status]) < SHOWN:
                 self.shown[status].append((finding, case))
-            if self.csv is not None:
-                self.csv.writerow(_row(finding, case))
+            if self.writer is not None:
+                self.writer.writerow(_row(finding, case))
 
     def malformed(self, line: int, reason: str) -> None:
-        if self.csv is not None:
-            self.csv.writerow({"section": "file", "status": "malformed", "line": line, "detail": reason})
+        if self.writer is not None:
+            self.writer.writerow({"section": "file", "status": "malformed", "line": line, "detail": reason})
 
     @property
     def differences(self) -> int:
-        return sum(self.counts[status] for status in (MISSING, AMOUNT_DIFFERS, DUPLICATE, UNKNOWN))
+        return sum(self.counts[status] for status in DIFFERENCES)
 
     # -- CSV ---------------------------------------------------------------------------------------------
 
     def start_csv(self, out: TextIO) -> None:
-        self.csv = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
-        self.csv.writeheader()
+        self.writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
+        self.writer.writeheader()
 
     def finish_csv(self, zone: tzinfo | None) -> None:
         """The totals and the overdue list, after the lines the findings wrote as they came."""
-        if self.csv is None:
+        if self.writer is None:
             return
         for status in STATUSES:
             for currency in self._currencies(status) or [""]:
-                self.csv.writerow({"section": "total", "status": status, "count": self.counts[status],
+                self.writer.writerow({"section": "total", "status": status, "count": self.counts[status],
                                    "amount": _amount(self.amounts.get((status, currency), 0), currency),
                                    "currency": currency})
         for row in self.overdue:
-            self.csv.writerow({"section": "overdue", "status": "overdue", "case": row.case_id,
+            self.writer.writerow({"section": "overdue", "status": "overdue", "case": row.case_id,
                                "amount": row.amount.amount_text() if row.amount else "",
                                "currency": row.amount.currency if row.amount else "", "masked": row.masked or "",
                                "sale_date": row.opened_at.astimezone(zone).strftime(TIME),

@@ -56,22 +56,22 @@ class Reconciliation:
                 report.malformed(line, reason)
             for finding in line_findings(self.journal, imported.import_id, imported.settlement_date, terminals,
                                          calendar):
-                case = ""
+                said = ""
                 if finding.status == SETTLED_LATE:
-                    case = cases.arrived(finding, imported.name)
-                    report.cases_closed += case.endswith("settled late")
-                    if "paid twice" in case:
-                        report.alerts.append(f"{finding.sale_id}: {case}")
-                report.add(finding, case)
+                    outcome = cases.arrived(finding, imported.name)
+                    said, report.cases_closed = outcome.said, report.cases_closed + outcome.changed
+                    if outcome.alert:
+                        report.alerts.append(f"{finding.sale_id}: {outcome.said}")
+                report.add(finding, said)
         report.as_of = settled_through(self.journal)
         report.since = since or reconciled_since(self.journal, self.settings)
         if report.as_of is not None and report.since is not None:
             for finding in sale_findings(self.journal, report.as_of, report.since, calendar):
-                case = ""
+                said = ""
                 if finding.status == MISSING and finding.kind == "sale":
-                    case = cases.open(finding, report.as_of)
-                    report.cases_opened += case.endswith("(opened)")
-                report.add(finding, case)
+                    outcome = cases.open(finding, report.as_of)
+                    said, report.cases_opened = outcome.said, report.cases_opened + outcome.changed
+                report.add(finding, said)
         report.overdue = cases.overdue()
         return report
 

@@ -13,6 +13,7 @@ and a case the manager closed is not reopened.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from agent.cases import CaseRow, CaseStore
@@ -33,6 +34,16 @@ ARRIVED = "unsettled.settled_late"
 MISSING = "settlement_missing"
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a sale's case: said beside the sale in the report; `changed` when it was opened or
+    closed just now; `alert` when the manager must act at once."""
+
+    said: str
+    changed: bool = False
+    alert: bool = False
+
+
 def case_id_of(sale_id: str) -> str:
     return f"{CASE_TYPE}-{sale_id}"
 
@@ -48,12 +59,12 @@ class UnsettledCases:
         rows = self._journal.query("SELECT state, resolution FROM cases WHERE case_id = ?", (case_id_of(sale_id),))
         return rows[0] if rows else None
 
-    def open(self, missing: Finding, as_of: date) -> str:
-        """The sale's case, opened now (with its facts, and the customer asked) unless it has one; says which."""
+    def open(self, missing: Finding, as_of: date) -> Outcome:
+        """The sale's case, opened now (with its facts, and the customer asked) unless it has one."""
         assert missing.sale_id is not None and missing.expected is not None
         known = self.state(missing.sale_id)
         if known is not None:
-            return f"{case_id_of(missing.sale_id)} ({known[1] or known[0]})"
+            return Outcome(f"{case_id_of(missing.sale_id)} ({known[1] or known[0]})")
         case_id = case_id_of(missing.sale_id)
         sale = _facts(missing)
         with self._journal.transaction():
@@ -67,29 +78,29 @@ class UnsettledCases:
                                           "amount": missing.amount.to_json(), "masked": missing.masked,
                                           "contact_id": self._contact_of(missing.sale_id)}, stream=case_id)
             self._outbox.draft_for_case(case_id, ASK_CUSTOMER, sale)
-        return f"{case_id} (opened)"
+        return Outcome(f"{case_id} (opened)", changed=True)
 
-    def arrived(self, late: Finding, file_name: str) -> str:
+    def arrived(self, late: Finding, file_name: str) -> Outcome:
         """The money of a sale turned up late: close its open case as settled late and tell the customer. A
         case the manager already closed as repaid means the store has now been paid twice: say so."""
         assert late.sale_id is not None
         known = self.state(late.sale_id)
         case_id = case_id_of(late.sale_id)
         if known is None:
-            return ""
+            return Outcome("")
         state, resolution = known
         if state != "open":
             if resolution in ("repaid", "paid"):
-                return (f"case {case_id} was closed as {resolution}, and now the acquirer paid too: the store "
-                        f"has been paid twice — refund the customer")
-            return f"case {case_id} was already closed ({resolution})"
+                return Outcome(f"case {case_id} was closed as {resolution}, and now the acquirer paid too: the "
+                               f"store has been paid twice — refund the customer", alert=True)
+            return Outcome(f"case {case_id} was already closed ({resolution})")
         note = (f"paid late: line {late.line} of {file_name}, settlement date {late.settled_on}, "
                 f"due {late.expected}")
         with self._journal.transaction():
             self._journal.append(RESOLVED, {"case_id": case_id, "resolution": "settled_late", "note": note,
                                             "who": WHO}, stream=case_id)
             self._outbox.draft_for_case(case_id, ARRIVED, _facts(late))
-        return f"case {case_id} closed: settled late"
+        return Outcome(f"case {case_id} closed: settled late", changed=True)
 
     def overdue(self) -> list[CaseRow]:
         """Open unsettled cases past their follow-up time, each escalated to the manager once."""
