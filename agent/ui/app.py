@@ -71,6 +71,7 @@ from domain.effects import ShowPrompt
 from flows.prompts import DEFAULT_LANGUAGE, LANGUAGES
 
 S = TypeVar("S", bound=Screen)
+Said = Callable[[str], str]  # a line for the screen, in the language given
 STATUS_EVERY = 1.0  # seconds between redraws of the status line (the round-trip time changes unannounced)
 # Screens opened from the counter screen to look things up; "back to the till" closes them.
 SIDE_SCREENS = (SalesScreen, CasesScreen, FollowupsScreen, CaseScreen, CaseFormScreen)
@@ -379,6 +380,7 @@ class CashierApp(App[None]):
         form = self._screen_of(CaseFormScreen)
         fields = message.fields
         problem = ""  # what went wrong after the form was taken
+        done: Said | None = None  # what was done, in whichever language is on screen
         try:
             if message.kind == "pay":
                 done = self._paid_later(message.case_id, fields["method"], checks.who(fields["who"]))
@@ -389,14 +391,11 @@ class CashierApp(App[None]):
                 case = self.cases.record_attempt(message.case_id, channel=fields["channel"],
                                                  outcome=fields["outcome"], who=fields["who"],
                                                  note=fields["note"] or None)
-                done = label("case.recorded", self.language, channel=named("channel", fields["channel"], self.language),
-                             outcome=named("outcome", fields["outcome"], self.language),
-                             next=show_fact(case.next_followup, self.tz) if case.next_followup else "—")
+                done = self._said_recorded(case, fields["channel"], fields["outcome"])
             else:
                 case = self.cases.close(message.case_id, resolution=fields["resolution"], who=fields["who"],
                                         note=fields["note"] or None)
-                done = label("case.closed_now", self.language,
-                             resolution=named("resolution", case.resolution, self.language))
+                done = self._said_closed(case)
         except CaseInputError as exc:
             if form is not None:
                 form.show_errors({exc.field: sanitise(exc.reason, single_line=True)})
@@ -421,13 +420,23 @@ class CashierApp(App[None]):
             screen.show_done(done)
         self._redraw()
 
-    def _paid_later(self, case_id: str, method: str, who: str) -> str:
-        """The customer paid another way than by card: recorded as `recoup cases pay` records it."""
-        facts = record_late_payment(self.counter.journal, self.counter.outbox, case_id, method, who)
-        return label("case.paid_now", self.language, amount=str(facts.amount),
-                     method=named("payment", method, self.language))
+    def _said_recorded(self, case: Case, channel: str, outcome: str) -> Said:
+        due = show_fact(case.next_followup, self.tz) if case.next_followup else "—"
+        return lambda language: label("case.recorded", language, channel=named("channel", channel, language),
+                                      outcome=named("outcome", outcome, language), next=due)
 
-    def _evidence(self, case: Case) -> tuple[str, str]:
+    @staticmethod
+    def _said_closed(case: Case) -> Said:
+        return lambda language: label("case.closed_now", language,
+                                      resolution=named("resolution", case.resolution, language))
+
+    def _paid_later(self, case_id: str, method: str, who: str) -> Said:
+        """The customer paid another way than by card: recorded as `recoup cases pay` records it."""
+        amount = str(record_late_payment(self.counter.journal, self.counter.outbox, case_id, method, who).amount)
+        return lambda language: label("case.paid_now", language, amount=amount,
+                                      method=named("payment", method, language))
+
+    def _evidence(self, case: Case) -> tuple[Said | None, str]:
         """After an escalation, its evidence package — as `recoup cases escalate` writes it, without the
         customer's details in clear — beside the journal: what was done, and what went wrong (the escalation
         stands even if the package fails)."""
@@ -441,8 +450,9 @@ class CashierApp(App[None]):
             build_evidence(self.counter.journal, case.case_id, out, columns=self.settings.printer.columns,
                            store=self.settings.store, case_settings=self.cases.settings)
         except (FontError, OSError, ValueError) as exc:
-            return "", label("case.evidence_failed", self.language, problem=sanitise(exc, single_line=True))
-        return label("case.escalated_now", self.language, count=len(case.escalations), path=str(out)), ""
+            return None, label("case.evidence_failed", self.language, problem=sanitise(exc, single_line=True))
+        count = len(case.escalations)
+        return lambda language: label("case.escalated_now", language, count=count, path=str(out)), ""
 
     def _act(self, flow_id: str, action: str, **data: Any) -> bool:
         try:

@@ -227,5 +227,8 @@ def test_a_case_paid_later_in_cash_and_one_escalated_with_its_evidence_refusals_
         (paid,) = rig.events("payment_recorded", "sale-7")
         assert paid.payload["method"] == "cash" and paid.payload["who"] == "li"
         assert cashier.footer() == {"F2": "记录联系", "Esc": "返回", "F12": "English"}  # nothing more to pay
+        await cashier.pilot.press("f12")
+        await cashier.settle()
+        assert app.screen.done == "Recorded: CNY 23.80 paid later, Cash; the case is closed"
 
     run(tmp_path, scenario, before=unpaid_cases, case_settings=SETTINGS, operator="li")

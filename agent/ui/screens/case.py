@@ -11,6 +11,8 @@ with the reason, and a refusal of the whole (the case is still at the counter) o
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
@@ -43,7 +45,7 @@ class CaseScreen(KeyedScreen):
         super().__init__()
         self.case_id = case_id
         self.case: Case | None = None  # as last drawn; None when it cannot be found
-        self.done = ""  # what was just recorded, as shown
+        self.said: Callable[[str], str] | None = None  # what was just recorded, in the language given
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -104,8 +106,13 @@ class CaseScreen(KeyedScreen):
     def show_problem(self, problem: str) -> None:
         self.query_one(Notice).show(problem)
 
-    def show_done(self, done: str) -> None:
-        self.done = done
+    @property
+    def done(self) -> str:
+        """What was just recorded, in the cashier's language."""
+        return self.said(self.cashier.language) if self.said is not None else ""
+
+    def show_done(self, said: Callable[[str], str] | None) -> None:
+        self.said = said
         self.refresh_view()
 
     @property
