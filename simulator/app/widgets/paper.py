@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
@@ -21,8 +22,9 @@ class PaperRoll(VerticalScroll):
         self.receipts.append(text)
         cut = " ✂ torn: a fault stopped the paper " if receipt.torn else \
             " ✂ " if receipt.cut is not None else " not cut "
-        paper = Text(text)
-        paper.append("\n" + cut.center(self.container_size.width or 48, "-"), style="dim")
+        paper = Text(text, no_wrap=True, overflow="crop")  # the paper's own lines, as wide as it is
+        width = max((cell_len(line) for line in text.splitlines()), default=0)
+        paper.append("\n" + cut.center(width, "-"), style="dim")
         self.mount(Static(paper, classes="receipt"))
         self.call_after_refresh(self.scroll_end, animate=False)
 
