@@ -120,6 +120,10 @@ def printer_text(printer: Any) -> Text:
     return text
 
 
+def printer_title(printer: Any) -> str:
+    return f"Printer · {len(printer.receipts)} receipt(s)" + (f", {printer.lost} bytes lost" if printer.lost else "")
+
+
 def acquirer_text(acquirer: Any) -> Text:
     """Link, fault in force and overrides: what the acquirer will do to the next request."""
     text = Text()

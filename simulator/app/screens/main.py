@@ -24,7 +24,7 @@ from agent.ui.labels import label
 from agent.ui.messages import ActionRequested
 from agent.ui.view import textual_key
 from flows.prompts import LANGUAGES, catalogue
-from simulator.app.view import acquirer_text, cashier_view, clock_text, printer_text, step_rows
+from simulator.app.view import acquirer_text, cashier_view, clock_text, printer_text, printer_title, step_rows
 from simulator.app.widgets import (
     AcquirerPanel,
     CashierPanel,
@@ -115,10 +115,8 @@ class SimScreen(Screen[None]):
         language, sim = app.language, station.sim
         view = cashier_view(app.desk, station.counter, language, app.tz)
         self.query_one(CashierPanel).show(view, language)
-        printer = self.query_one(PrinterPanel)
-        printer.show(printer_text(sim.printer), frozenset(sim.printer.conditions), sim.printer.silent)
-        printer.border_title = f"Printer · {len(sim.printer.receipts)} receipt(s)" + (
-            f", {sim.printer.lost} bytes lost" if sim.printer.lost else "")
+        self.query_one(PrinterPanel).show(printer_text(sim.printer), frozenset(sim.printer.conditions),
+                                          sim.printer.silent, printer_title(sim.printer))
         self.query_one(AcquirerPanel).show(acquirer_text(sim.acquirer), not sim.acquirer.refusing)
         self.keyed = view.keyed
         self.refresh_bindings()

@@ -31,8 +31,9 @@ class PrinterPanel(Static, can_focus=True):
     def on_mount(self) -> None:
         self.border_title = "Printer"
 
-    def show(self, text: Text, conditions: frozenset[PrinterCondition], silent: bool) -> None:
+    def show(self, text: Text, conditions: frozenset[PrinterCondition], silent: bool, title: str) -> None:
         self.conditions, self.silent, self.plain = conditions, silent, text.plain
+        self.border_title = title
         self.update(text)
 
     def action_toggle(self, what: str) -> None:
