@@ -55,12 +55,13 @@ class Outbox:
 
     def draft_for_case(self, case_id: str, template: str, sale: SaleFacts) -> dict[str, str] | None:
         """Draft the message for the case's customer; a case without contact details has no one to tell."""
-        rows = self._journal.query("SELECT contact_id FROM cases WHERE case_id = ?", (case_id,))
-        contact_id = rows[0][0] if rows else None
-        if contact_id is None:
+        rows = self._journal.query("SELECT cases.contact_id, contacts.declined FROM cases LEFT JOIN contacts "
+                                   "ON contacts.contact_id = cases.contact_id WHERE case_id = ?", (case_id,))
+        contact_id, declined = rows[0] if rows else (None, None)
+        if contact_id is None or declined:
+            reason = "the customer declined to leave contact details" if declined else "no contact details on the case"
             self._journal.append("notification_not_drafted", {"case_id": case_id, "template": template,
-                                                              "reason": "no contact details on the case"},
-                                 stream=case_id)
+                                                              "reason": reason}, stream=case_id)
             return None
         return self.draft(case_id, template, sale, contact_id)
 

@@ -35,7 +35,7 @@ def utc_text(stamp: str) -> str:
 @dataclass(frozen=True)
 class CasesProjection:
     name: str = "cases"
-    version: int = 1
+    version: int = 2
     tables: tuple[str, ...] = ("cases", "case_attempts", "case_escalations")
 
     def create(self, db: sqlite3.Connection) -> None:
@@ -102,8 +102,10 @@ class CasesProjection:
             db.execute("INSERT INTO case_escalations VALUES (?, ?, ?, ?)",
                        (seq, payload["case_id"], utc_text(at), payload.get("reason") or "unspecified"))
         elif kind == CONTACT_RECORDED and payload.get("case_id"):
-            # Details left after the case opened still belong to it.
-            db.execute("UPDATE cases SET contact_id = ? WHERE case_id = ? AND contact_id IS NULL",
+            # Details left after the case opened still belong to it — also after the customer first declined.
+            declined = "" if payload.get("declined") else \
+                " OR contact_id IN (SELECT contact_id FROM contacts WHERE declined = 1)"
+            db.execute(f"UPDATE cases SET contact_id = ? WHERE case_id = ? AND (contact_id IS NULL{declined})",
                        (payload["contact_id"], payload["case_id"]))
 
 

@@ -40,8 +40,11 @@ from agent.notify.settings import NotifySettings
 from agent.notify.sms import SmsChannel
 from agent.notify.smtp import EmailChannel
 from domain.clock import Clock
+from domain.effects import ResolveCase
+from domain.events import record
 
 EMAIL, SMS, OUTBOX = "email", "sms", "outbox"
+E_RECEIPT = "e_receipt."  # the templates of a receipt sent instead of printed
 SEND_CHANNELS = (EMAIL, SMS, OUTBOX)
 BY_HAND_CHANNELS = ("phone", "sms", "email", "wechat")
 REACHED_OUTCOMES = ("reached", "sent_by_hand", "left_message")
@@ -191,7 +194,10 @@ class Notifier:
             raise NotifyError(f"the customer left no address for {channel}")
         kind = SENT if outcome in REACHED_OUTCOMES else FAILED
         attempt = history_of(self._journal, draft).attempts + 1
-        self._append(kind, draft, channel=channel, to=to, outcome=outcome, attempt=attempt, who=who)
+        with self._journal.transaction():
+            self._append(kind, draft, channel=channel, to=to, outcome=outcome, attempt=attempt, who=who)
+            if kind == SENT:
+                self._delivered(draft, f"{outcome} ({channel}), recorded by {who}")
         return SendResult(draft_id, STATES[kind], channel, to, outcome, attempt)
 
     def _attempt(self, draft: Draft, attempt: int, channel: str | None, who: str, *, retrying: bool) -> SendResult:
@@ -219,7 +225,9 @@ class Notifier:
         except ChannelError as exc:
             error = exc
         else:
-            self._append(SENT, draft, channel=channel, to=to, outcome=DELIVERED, attempt=attempt, who=who)
+            with self._journal.transaction():
+                self._append(SENT, draft, channel=channel, to=to, outcome=DELIVERED, attempt=attempt, who=who)
+                self._delivered(draft, f"sent by {channel}")
             return SendResult(draft.draft_id, "sent", channel, to, DELIVERED, attempt)
         backoff = self._settings.retry_backoff
         final = error.permanent or attempt > len(backoff)
@@ -229,6 +237,17 @@ class Notifier:
                              error=text)
         retry_at = None if final else event.at + timedelta(seconds=backoff[attempt - 1])
         return SendResult(draft.draft_id, "failed", channel, to, outcome, attempt, text, retry_at)
+
+    def _delivered(self, draft: Draft, how: str) -> None:
+        """An e-receipt is the whole of what its case owed the customer: once it reached them, the case is
+        done. Other messages tell the customer about a matter that closes on its own terms."""
+        if not draft.template.startswith(E_RECEIPT):
+            return
+        open_case = self._journal.query("SELECT 1 FROM cases WHERE case_id = ? AND state = 'open'", (draft.case_id,))
+        if open_case:
+            self._journal.append("case_resolved", record(ResolveCase(draft.case_id, "e_receipt_sent",
+                                                                     f"e-receipt {how}"))[1],
+                                 stream=draft.case_id, at=self._clock.now())
 
     def _refuse(self, draft: Draft, channel: str | None, reason: str, who: str) -> SendResult:
         self._journal.append(REFUSED, {"draft": draft.draft_id, "case_id": draft.case_id, "template": draft.template,

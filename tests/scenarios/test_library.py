@@ -20,22 +20,6 @@ LIBRARY = Path(__file__).resolve().parents[2] / "scenarios"
 FILES = scenario_files([LIBRARY])
 JOBS = 6
 
-# Scenarios that show the agent doing something wrong: each is written to expect the right behaviour, so
-# it fails — at this step, saying this — until the fault is fixed. Any other failure fails its test, and
-# so does a pass, which means the entry is to be removed.
-KNOWN_FAULTS: dict[str, tuple[int, str, str]] = {
-    "receipt-printed-customer-gone": (
-        12, "notification receipt_unpaid.payment_requested: expected it not drafted",
-        "agent/cases/projection.py: a declined contact record (contact_recorded with declined: true) becomes "
-        "the open case's contact, so a payment request is drafted to a customer who declined to leave details "
-        "(and details left later no longer attach to the case)"),
-    "printer-silent-e-receipt": (
-        10, "expected closed, found open",
-        "docs/cases.md lists e_receipt_sent among the resolutions the counter gives, but nothing closes a "
-        "printer_fault case once its e-receipt is sent: it stays open and falls overdue"),
-}
-
-
 @pytest.fixture(scope="module")
 def replayed() -> dict[str, ScenarioResult | Unloadable]:
     scenarios, unloadable = load_all(FILES)
@@ -48,16 +32,7 @@ def test_scenario(replayed: dict[str, ScenarioResult | Unloadable], stem: str) -
     result = replayed[stem]
     if isinstance(result, Unloadable):
         pytest.fail(unloadable_text(result), pytrace=False)
-    report = scenario_text(result)
-    if stem not in KNOWN_FAULTS:
-        assert result.passed, report
-        return
-    step, says, fault = KNOWN_FAULTS[stem]
-    assert not result.passed, f"{stem} passes now: remove it from KNOWN_FAULTS\n{report}"
-    failed = next((s for s in result.steps if not s.ok), None)
-    assert result.error is None and failed is not None and failed.number == step and says in failed.detail, \
-        f"{stem} was to fail at step {step} ({says}), not so:\n{report}"
-    pytest.xfail(f"known fault: {fault}")
+    assert result.passed, scenario_text(result)
 
 
 def test_the_library_has_thirty_scenarios_each_opening_with_the_case_it_reproduces() -> None:
