@@ -179,7 +179,8 @@ class Journal:
                 "INSERT OR REPLACE INTO projection_versions (name, version) VALUES (?, ?)",
                 (projection.name, projection.version),
             )
-        rows = self._db.execute("SELECT seq, at, kind, payload FROM events ORDER BY seq").fetchall()
+        # Stepped through, not fetched whole: a journal of a million sales replays in the memory of one event.
+        rows = self._db.execute("SELECT seq, at, kind, payload FROM events ORDER BY seq")
         for seq, at, kind, payload in rows:
             decoded = json.loads(payload)
             for projection in projections:
