@@ -160,8 +160,15 @@ class CashierApp(App[None]):
             await self._route(arrive=matter)
             return
         if not matter.is_recovery and matter.sale_id is None:  # the link, counter-wide: say so in passing
-            self.notify(render(matter.prompt, self.language, self.tz).title)
+            self._in_passing(render(matter.prompt, self.language, self.tz).title)
         await self._route()
+
+    def _in_passing(self, said: str) -> None:
+        """One notice at a time, and only at the till: a link that comes and goes must not pile notices over
+        a recovery's steps, where the banner already says whether card payments are paused."""
+        self.clear_notifications()
+        if isinstance(self.screen, CounterScreen):
+            self.notify(said)
 
     async def on_counter_changed(self, _: CounterChanged) -> None:
         self.desk.sync(set(self.counter.flows))

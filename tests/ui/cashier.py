@@ -35,10 +35,12 @@ _SVG_TEXT = re.compile(r'<text class="[^"]*" x="([\d.]+)" y="[\d.]+" textLength=
 
 
 def key_of(char: str) -> str:
-    """The key a terminal reports for a typed character: itself for a letter or digit, its Unicode name
-    otherwise ("." is full_stop), as Textual names keys."""
+    """The key a terminal reports for a typed character: itself for a letter or digit, "tab" for a tab, its
+    Unicode name otherwise ("." is full_stop), as Textual names keys."""
     if char.isalnum():
         return char
+    if char == "\t":
+        return "tab"
     return unicodedata.name(char).lower().replace("-", "_").replace(" ", "_")
 
 

@@ -63,6 +63,18 @@ def test_a_clean_sale_from_the_amount_to_approved_and_cancel_on_esc(tmp_path):
     run(tmp_path, scenario)
 
 
+def test_a_tab_typed_in_a_burst_moves_on_before_the_keys_after_it(tmp_path):
+    """A keyboard wedge, or a fast cashier: the amount, Tab, the order reference, Enter — all at once."""
+    async def scenario(cashier):
+        rig = cashier.rig
+        await cashier.type("58\tA-1", "enter")
+        await cashier.settle()
+        (started,) = rig.events("sale_started")
+        assert (started.payload["amount"]["minor"], started.payload["reference"]) == (5800, "A-1")
+
+    run(tmp_path, scenario)
+
+
 def test_f12_switches_every_word_to_english_and_back(tmp_path):
     async def scenario(cashier):
         app = cashier.app

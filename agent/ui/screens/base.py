@@ -45,6 +45,11 @@ def flow_keys() -> list[Key]:
 
 
 LANGUAGE = key("f12", "app.toggle_language", "app.language", "F12")
+# Tab and Shift+Tab move the focus as soon as they arrive, ahead of the keys typed after them: otherwise a fast
+# "138 0013 8000<Tab>wang@qq.com" reaches the phone field whole, the focus moving only once the field has
+# taken in the keys queued before the Tab.
+FIELDS = (Binding("tab", "app.focus_next", show=False, priority=True),
+          Binding("shift+tab", "app.focus_previous", show=False, priority=True))
 
 
 def bindings(*keys: Key | Iterable[Key]) -> list[Binding]:
@@ -54,9 +59,9 @@ def bindings(*keys: Key | Iterable[Key]) -> list[Binding]:
     found: list[Key] = []
     for item in (*keys, LANGUAGE):
         found += [item] if isinstance(item, Key) else list(item)
-    return [Binding(item.key, f"key({language!r}, {item.action!r})", item.texts[language],
-                    key_display=item.display, priority=item.priority)
-            for item in found for language in LANGUAGES]
+    return [*FIELDS, *(Binding(item.key, f"key({language!r}, {item.action!r})", item.texts[language],
+                               key_display=item.display, priority=item.priority)
+                       for item in found for language in LANGUAGES)]
 
 
 class Keyed:
