@@ -26,8 +26,19 @@ from domain.clock import VirtualClock
 from domain.events import CardRead, EntryMode, LineNoise, ReadError, ReaderStatus
 from domain.money import Money
 from drivers.cardreader.framed import CommandFailed, FramedReader
+from drivers.cardreader.framing import MAX_MESSAGE, encode_frame
 from drivers.cardreader.msr import MsrReader
-from drivers.cardreader.payload import Beep, Disable, Display, Enable, ReaderState, encode
+from drivers.cardreader.payload import (
+    BadRead,
+    Beep,
+    CardEvent,
+    Disable,
+    Display,
+    Enable,
+    ReaderState,
+    StatusReport,
+    encode,
+)
 from drivers.errors import RemoteProtocolError
 from drivers.host.codec import Deframer, decode
 from drivers.host.link import (
@@ -46,7 +57,7 @@ from drivers.host.messages import Terminal, inquiry, parse_response, purchase, r
 from drivers.printer.receipt import Store, receipt_from_document
 from drivers.printer.render import render as render_receipt
 from simulator.cardreader.device import FramedDevice, MsrDevice
-from simulator.cardreader.wallet import WALLET
+from simulator.cardreader.wallet import WALLET, track2_equivalent
 from simulator.host.core import AcquirerCore
 from simulator.printer.document import Document, Graphic
 from simulator.printer.interpreter import Interpreter
@@ -130,34 +141,33 @@ def _msr_run(data: bytes) -> list[str]:
 # card reader, framed (chip / tap / swipe)
 
 @cache
-def _frames() -> list[bytes]:
-    seeds = []
-    for seq in (0, 7, 255):
-        for mode in EntryMode:
-            for card in WALLET.values():
-                device = FramedDevice(first_seq=seq)
-                device.present(card, mode, 0.0)
-                seeds.append(device.data_to_send())
-        device = FramedDevice(first_seq=seq)
-        device.bad_read(0.0, mode, "misread 读卡失败")
-        device.status(ReaderState.ERROR, 0.0, "cover open")
-        device.status(ReaderState.READY, 3.0)
-        seeds.append(device.data_to_send())
-    agent = FramedReader()
-    for command in (Enable(), Disable(), Display("请刷卡 Swipe", "CNY 58.00"), Beep(2, 150)):
-        agent.send_command(command, 0.0)
-        seeds.append(agent.data_to_send())
-        agent.handle_timer(100.0)  # let it give up, so the next command goes out at once
-    return [*seeds, b"\x06\x00\xff", b"\x15"]
+def _payloads() -> list[bytes]:
+    """What travels inside the frames: a card event for every card in the wallet and every entry mode, a
+    bad read and statuses from the reader, and the agent's commands."""
+    cards = [CardEvent(mode, track2_equivalent(card), card.expiry, card.service_code, card.name)
+             for mode in EntryMode for card in WALLET.values()]
+    others = [BadRead(EntryMode.CHIP, "misread 读卡失败"), StatusReport(ReaderState.ERROR, "cover open"),
+              StatusReport(ReaderState.READY), Enable(), Disable(), Display("请刷卡 Swipe", "CNY 58.00"), Beep(2, 150)]
+    return [encode(message) for message in [*cards, *others]]
 
 
-FRAMED_TOKENS = (b"\x02", b"\x03", b"\x06", b"\x15", b"\x02\x00", b"\x06\x00\xff", b"\x06\x01\xfe", b"C", b"S",
-                 b"B", b"\x02\x01\xff", bytes(encode(Enable())))
+PAYLOAD_TOKENS = (b"C", b"S", b"B", b"E", b"D", b"T", b"Z", b"=", b"0", b"9", b"\x00", b"\x1f", b"\x25", b"\x40",
+                  b"\xff", b"\xc3", "读".encode())
+FRAMED_TOKENS = (b"\x02", b"\x03", b"\x06", b"\x15", b"\x02\x00", b"\x02\x01\xff", b"\x06\x00\xff",
+                 b"\x06\x01\xfe")
 
 
 def _framed_generate(choices: Choices) -> bytes:
-    stream = b"".join(pick(choices, _frames()) for _ in range(1 + choices.below(3)))
-    return mutate(stream, choices, FRAMED_TOKENS)
+    """Frames of real payloads, some damaged before framing — they pass the LRC and CRC and reach the
+    decoder — and the stream itself damaged too, as a line does it."""
+    frames = []
+    for _ in range(1 + choices.below(3)):
+        payload = pick(choices, _payloads())
+        if choices.below(2):
+            payload = mutate(payload, choices, PAYLOAD_TOKENS)[:MAX_MESSAGE] or payload
+        frames.append(encode_frame(choices.below(256), payload))
+    stream = b"".join(frames) + pick(choices, (b"", b"\x06\x00\xff", b"\x15"))  # and ACK or NAK our command
+    return mutate(stream, choices, FRAMED_TOKENS) if choices.below(2) else stream
 
 
 def _framed_agent() -> FramedReader:
@@ -184,25 +194,25 @@ def _framed_run(data: bytes) -> list[str]:
     device = FramedDevice()  # the reader's end reads the same bytes as commands from the agent
     device.receive_data(data, 0.0)
     device.handle_timer(100.0)
-    notices = []
+    labels = [label(event) for event in events]
     while (notice := device.next_notice()) is not None:
-        notices.append(notice)
+        labels.append(f"reader end: {label(notice)}")
     while device.next_command() is not None:
-        notices.append("command decoded")
-    return [label(event) for event in events] + [f"reader end: {label(notice)}" for notice in notices]
+        labels.append("reader end: command")
+    return labels
 
 
 # the acquirer link (ISO 8583)
 
 TERMINAL = Terminal("TERM0001", "MERCHANT0000001")
 AT = datetime(2026, 1, 5, 15, 30, tzinfo=UTC)
-_ANSWERED_BY = 40.0  # every request's answer is due by then: the link's timers fire after the bytes
+AUTH_TIMEOUT = 30.0
 
 
-def _link() -> tuple[HostLink, list[dict[str, str]]]:
+def _link(echo_deadline: float = 2.0) -> tuple[HostLink, list[dict[str, str]]]:
     """A connected link with a sale, another sale, a reversal, an inquiry and a settlement outstanding
     (and its opening echo): the same every time, so an answer in a saved input still matches."""
-    link = HostLink(TERMINAL, last_stan=0)
+    link = HostLink(TERMINAL, last_stan=0, auth_timeout=AUTH_TIMEOUT, echo_deadline=echo_deadline)
     link.connection_made(0.0, AT)
     sent = [decode(message) for message in _messages(link.data_to_send())]
     visa, mastercard = (WALLET[key] for key in ("visa", "mastercard"))
@@ -267,15 +277,17 @@ def _iso8583_run(data: bytes) -> list[str]:
         return _host_events(link)
 
     events = same_whatever_the_split(data, events_of)
-    link, _ = _link()
-    link.receive_data(data, 1.0)
-    link.handle_timer(_ANSWERED_BY)  # what is still outstanding times out, and the echo goes unanswered
-    link.connection_lost(_ANSWERED_BY + 1, "closed")
+    # Again with half the bytes arriving after every request timed out (an echo deadline long enough for
+    # the link to live through it): late and duplicate answers, then the connection lost.
+    link, _ = _link(echo_deadline=10 * AUTH_TIMEOUT)
+    link.receive_data(data[:len(data) // 2], 1.0)
+    link.handle_timer(AUTH_TIMEOUT + 1)
+    link.receive_data(data[len(data) // 2:], AUTH_TIMEOUT + 2)
+    link.connection_lost(AUTH_TIMEOUT + 3, "closed")
     labels = []
     for event in events + _host_events(link):
         if not isinstance(event, HOST_EVENTS):
             raise Violation(f"the link gave {event!r}")
-    for event in events:
         labels.append(label(event))
         if isinstance(event, Response | LateResponse | DuplicateResponse):
             try:
