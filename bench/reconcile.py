@@ -12,9 +12,11 @@ runs, in two timed phases:
   import — the file read a line at a time and journaled in chunks, each line matched to its sale;
   check  — every line classified, every sale held against the files, an unsettled case opened for each
            missing one (each case a durable commit, its customer's notice drafted), the report built.
-Reported per N: seconds per phase, lines per second over both, peak RSS (ru_maxrss) and the journal's
-size; then, between consecutive sizes, how time and peak RSS grew for a tenfold file — time should grow
-about tenfold (linear) and peak RSS hardly at all (streaming, bounded memory).
+Reported per N: seconds per phase (wall), the process's CPU seconds over both, lines per second, peak
+RSS (ru_maxrss) and the journal's size; then, between consecutive sizes, how time, CPU time and peak RSS
+grew for a tenfold file — time should grow about tenfold (linear, with the log of the indexes' depth)
+and peak RSS hardly at all (streaming, bounded memory). On a shared machine the wall times move with the
+load; the CPU times much less.
 
 Usage: python -m bench.reconcile [--sizes 10000,100000,1000000] [--dir PATH]
 """
@@ -106,15 +108,15 @@ def measure(directory: Path) -> dict[str, Any]:
     with Journal.open(directory / "journal.sqlite", clock=clock) as journal:
         settings = SETTINGS
         store = CaseStore(journal, clock)
-        began = time.perf_counter()
+        began, cpu_began = time.perf_counter(), time.process_time()
         imported = import_file(journal, path, settings, "CNY", settlement_date=None,
                                today=clock.now().date())
         imported_at = time.perf_counter()
         report = Reconciliation(journal, settings, store, Outbox(journal, "bench"), TERMINAL, "CNY").run(
             Report(), path)
-        done = time.perf_counter()
+        done, cpu = time.perf_counter(), time.process_time() - cpu_began
     return {"lines": imported.lines, "import_s": round(imported_at - began, 3),
-            "check_s": round(done - imported_at, 3), "total_s": round(done - began, 3),
+            "check_s": round(done - imported_at, 3), "total_s": round(done - began, 3), "cpu_s": round(cpu, 3),
             "lines_per_s": round(imported.lines / (done - began)),
             "peak_rss_mb": _rss_mb(), "rss_at_start_mb": rss_before,
             "counts": dict(sorted(report.counts.items())), "cases_opened": report.cases_opened,
@@ -151,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
             runs.append({"size": size, "build_s_untimed_phase": build_s} | built | json.loads(child.stdout))
     growth = [{"from": low["size"], "to": high["size"],
                "time_ratio": round(high["total_s"] / low["total_s"], 2),
+               "cpu_ratio": round(high["cpu_s"] / low["cpu_s"], 2),
                "lines_ratio": round(high["lines"] / low["lines"], 2),
                "peak_rss_ratio": round(high["peak_rss_mb"] / low["peak_rss_mb"], 2)}
               for low, high in itertools.pairwise(runs)]
