@@ -185,7 +185,7 @@ def test_a_browser_gets_the_page_and_one_session_runs_the_agent_at_a_time(tmp_pa
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]
+        port = runner.addresses[0][1]
         base = f"http://127.0.0.1:{port}"
         try:
             async with aiohttp.ClientSession() as browser:
