@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from agent.config import ConfigError, PrinterSettings, load
+from agent.ui.view import status_text
 from domain.events import PrinterCondition
 from tests.agent.rig import Rig, run
 
@@ -60,6 +61,7 @@ def test_a_roll_run_out_between_sales_is_known_before_the_next_one(tmp_path):
         rig.printer.set(C.PAPER_END)
         await seen_within_one_interval(rig, frozenset({C.PAPER_END}))
         assert not rig.counter.flows  # nobody's receipt is held: only the status bar says so
+        assert "打印机 ● 缺纸" in status_text(rig.counter.screen, None, "zh-CN").plain
 
         second = rig.sale("58.00")  # the receipt finds it out too, and is held for the cashier
         await rig.until(lambda: (f := rig.flow(second)) is not None and f.name == "printer_fault", jump=True)
