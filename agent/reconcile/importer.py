@@ -18,6 +18,7 @@ from agent.journal import Journal
 from agent.reconcile.projection import LINES, OPENED, READ
 from agent.reconcile.settings import ReconcileSettings
 from agent.reconcile.settlement_file import Malformed, SettlementFile, sha256_of
+from domain.card import mask_digit_runs
 
 CHUNK = 5000  # lines per journal event: big enough to be quick, small enough never to hold the writer long
 PROGRESS_EVERY = 1000
@@ -42,13 +43,14 @@ def import_file(journal: Journal, path: Path, settings: ReconcileSettings, curre
     days, and it answers for the sales due on each of them."""
     source = SettlementFile(path, settings, currency)
     sha256 = sha256_of(path)
+    name = mask_digit_runs(path.name)  # a file named after a card number is not one to keep
     done = journal.query("SELECT import_id, name, settlement_date, lines, malformed, blank FROM settlement_imports "
                          "WHERE sha256 = ? AND complete = 1 ORDER BY import_id LIMIT 1", (sha256,))
     if done:
         import_id, name, settled, lines, malformed, blank = done[0]
         return Imported(import_id, name, date.fromisoformat(settled), lines, malformed, blank, already=True)
     reader = source.read()  # the header is checked before anything is journaled
-    import_id = journal.append(OPENED, {"sha256": sha256, "name": path.name}).seq
+    import_id = journal.append(OPENED, {"sha256": sha256, "name": name}).seq
     chunk: list[str] = []
     bad: list[list] = []
     lines = malformed = 0
@@ -77,7 +79,7 @@ def import_file(journal: Journal, path: Path, settings: ReconcileSettings, curre
             progress(source.bytes_read, lines)
     flush()
     settled = settlement_date or latest or today
-    journal.append(READ, {"import_id": import_id, "sha256": sha256, "name": path.name,
+    journal.append(READ, {"import_id": import_id, "sha256": sha256, "name": name,
                           "settlement_date": settled.isoformat(), "earliest": (earliest or settled).isoformat(),
                           "lines": lines, "malformed": malformed, "blank": source.blank})
-    return Imported(import_id, path.name, settled, lines, malformed, source.blank, already=False)
+    return Imported(import_id, name, settled, lines, malformed, source.blank, already=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import hashlib
 import io
 from datetime import timedelta
 from pathlib import Path
@@ -19,7 +20,7 @@ from agent.reconcile.report import Report
 from agent.reconcile.run import Reconciliation
 from agent.reconcile.settings import ReconcileSettings
 from agent.reconcile.settlement_file import sha256_of
-from domain.card import MaskedPan
+from domain.card import MaskedPan, card_numbers
 from domain.effects import OpenCase
 from domain.events import record
 from domain.money import Money
@@ -308,5 +309,24 @@ def test_sales_before_the_first_file_are_not_judged(tmp_path):
         rig.clock.advance(DAY)
         rig.acquirer.settle(folder / "later.csv")
         assert statuses(reconcile(rig, folder / "later.csv")) == {"settled": 1}
+
+    scenario(tmp_path, body)
+
+
+def test_a_file_whose_fingerprint_or_name_has_a_card_length_run_of_digits_is_still_read(tmp_path):
+    """Found by the property test: one SHA-256 in a hundred holds a Luhn-valid run of 13+ digits, which the
+    journal refuses as a card number. The fingerprint is kept in groups of eight; a name is masked."""
+    async def body(rig: Rig, folder: Path):
+        await sell(rig, "58.00")
+        rig.clock.advance(DAY)
+        rig.acquirer.settle(folder / "day1.csv")
+        text = (folder / "day1.csv").read_text(encoding="utf-8")
+        blank = next(count for count in range(5000)
+                     if card_numbers(hashlib.sha256((text + "\n" * count).encode()).hexdigest()))
+        odd = folder / "对账-4111111111111111.csv"
+        odd.write_text(text + "\n" * blank, encoding="utf-8")
+        report = reconcile(rig, odd)
+        assert statuses(report) == {"settled": 1} and report.file.blank == blank
+        assert report.file.name == "对账-411111******1111.csv"
 
     scenario(tmp_path, body)
