@@ -29,8 +29,7 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 @cache
 def _scenario_files() -> list[bytes]:
-    return [path.read_bytes() for path in sorted(SCENARIOS.glob("*.yaml"))] or [
-        b"name: one sale\nsteps:\n  - sale: 58.00\n  - reader: present visa chip\n  - expect: {state: APPROVED}\n"]
+    return [path.read_bytes() for path in sorted(SCENARIOS.glob("*.yaml"))]
 
 
 YAML_VALUES = (b"", b"~", b"null", b"[]", b"{}", b"[", b"{", b"&a x", b"*a", b"&a [*a]", b"[a]", b"? [a]", b"9" * 30,
@@ -160,12 +159,13 @@ def _config_generate(choices: Choices) -> bytes:
 
 
 @cache
-def _config_path() -> Path:
-    return Path(tempfile.mkdtemp(prefix="recoup-fuzz-")) / "recoup.toml"
+def _config_folder() -> tempfile.TemporaryDirectory:
+    """Where each input is written to be loaded as a file is; removed when the process ends."""
+    return tempfile.TemporaryDirectory(prefix="recoup-fuzz-")
 
 
 def _config_run(data: bytes) -> list[str]:
-    path = _config_path()
+    path = Path(_config_folder().name) / "recoup.toml"
     path.write_bytes(data)
     try:
         settings = load_config(path)
@@ -174,8 +174,9 @@ def _config_run(data: bytes) -> list[str]:
     for section in (settings.host, settings.printer, settings.notify):
         for item in dataclasses.fields(section):
             value = getattr(section, item.name)
-            if isinstance(value, float) and not (math.isfinite(value) and value > 0):
-                raise Violation(f"{type(section).__name__}.{item.name} = {value} was accepted")
+            for seconds in value if isinstance(value, tuple) else (value,):
+                if isinstance(seconds, float) and not (math.isfinite(seconds) and seconds > 0):
+                    raise Violation(f"{type(section).__name__}.{item.name} = {value} was accepted")
     return ["Settings"]
 
 

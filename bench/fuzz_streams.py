@@ -11,7 +11,6 @@ is for misuse of its API, which these targets never commit.
 from __future__ import annotations
 
 import random
-import re
 import unicodedata
 import zlib
 from datetime import UTC, date, datetime
@@ -21,7 +20,7 @@ from pathlib import Path
 import iso8583
 
 from bench.fuzz_mutations import Choices, Target, Violation, label, mutate, pick, same_whatever_the_split, splits
-from domain.card import Card, Expiry
+from domain.card import Card, Expiry, card_numbers, mask_pan
 from domain.clock import VirtualClock
 from domain.events import CardRead, EntryMode, LineNoise, ReadError, ReaderStatus
 from domain.money import Money
@@ -61,24 +60,18 @@ from simulator.cardreader.wallet import WALLET, track2_equivalent
 from simulator.host.core import AcquirerCore
 from simulator.printer.document import Document, Graphic
 from simulator.printer.interpreter import Interpreter
-from simulator.printer.interpreter import render as render_escpos
 
 # ../shared/fixtures/escpos beside the repository, never copied into it (DESIGN §7)
 ESCPOS_FIXTURES = Path(__file__).resolve().parents[1] / ".." / "shared" / "fixtures" / "escpos"
 TODAY = date(2026, 1, 5)
 
 
-_FULL_PAN = re.compile(rb"\d{12,19}")
-
-
-def no_card_number_outside_a_card_read(data: bytes, events: list) -> None:
-    """DESIGN §2.4: a garbled read is still card data; only a `CardRead` may carry the card number."""
-    numbers = {number.decode() for number in _FULL_PAN.findall(data)}
+def no_card_number_outside_a_card_read(events: list) -> None:
+    """DESIGN §2.4: only a `CardRead` carries a card number; whatever else a reader says may reach the
+    screen and the journal, whose guard refuses what `card_numbers` finds."""
     for event in events:
-        if not isinstance(event, CardRead) and numbers:
-            shown = repr(event)
-            if leaked := next((number for number in numbers if number in shown), None):
-                raise Violation(f"{type(event).__name__} shows {len(leaked)} digits of the input in clear")
+        if not isinstance(event, CardRead) and (found := card_numbers(repr(event))):
+            raise Violation(f"{type(event).__name__} shows a card number in clear ({mask_pan(found[0])})")
 
 
 def _drain(core, today: date = TODAY) -> list:
@@ -103,7 +96,7 @@ def _timed(core, data: bytes) -> list:
     return events + _drain(core)
 
 
-# card reader, plain swipe (msr)
+# -- card reader, plain swipe (msr) --------------------------------------------------------------------------
 
 @cache
 def _swipes() -> list[bytes]:
@@ -134,11 +127,11 @@ def _msr_run(data: bytes) -> list[str]:
     for event in events:
         if not isinstance(event, CardRead | ReadError | LineNoise):
             raise Violation(f"the swipe reader gave {event!r}")
-    no_card_number_outside_a_card_read(data, events)
+    no_card_number_outside_a_card_read(events)
     return [label(event) for event in events]
 
 
-# card reader, framed (chip / tap / swipe)
+# -- card reader, framed (chip / tap / swipe) ----------------------------------------------------------------
 
 @cache
 def _payloads() -> list[bytes]:
@@ -190,7 +183,7 @@ def _framed_run(data: bytes) -> list[str]:
     for event in events:
         if not isinstance(event, CardRead | ReadError | LineNoise | ReaderStatus | CommandFailed):
             raise Violation(f"the framed reader gave {event!r}")
-    no_card_number_outside_a_card_read(data, events)
+    no_card_number_outside_a_card_read(events)
     device = FramedDevice()  # the reader's end reads the same bytes as commands from the agent
     device.receive_data(data, 0.0)
     device.handle_timer(100.0)
@@ -202,7 +195,7 @@ def _framed_run(data: bytes) -> list[str]:
     return labels
 
 
-# the acquirer link (ISO 8583)
+# -- the acquirer link (ISO 8583) ----------------------------------------------------------------------------
 
 TERMINAL = Terminal("TERM0001", "MERCHANT0000001")
 AT = datetime(2026, 1, 5, 15, 30, tzinfo=UTC)
@@ -305,7 +298,7 @@ def _host_events(link: HostLink) -> list:
     return events
 
 
-# the virtual printer's ESC/POS interpreter
+# -- the virtual printer's ESC/POS interpreter ---------------------------------------------------------------
 
 _RECEIPT_STORE = Store(name="小店 Corner Shop", address="深圳市南山区科技园 Science Park Road 1",
                        phone="0755-12345678", terminal_id="T0000001", merchant_id="898440358120001",
@@ -356,8 +349,6 @@ def _escpos_run(data: bytes) -> list[str]:
 
     *events, dropped = same_whatever_the_split(data, events_of)
     document = Document.from_events(events, dropped)
-    if document != render_escpos(data, chinese=chinese, columns=columns):
-        raise Violation("render() and the interpreter fed the same bytes disagree")
     for line in document.lines:
         for span in line.spans:
             if isinstance(span, Graphic):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from domain.card import mask_digit_runs
 from domain.events import CardRead, DeviceState, LineNoise, ReadCheck, ReadError, ReaderStatus
 from drivers.cardreader.checks import check_read
 from drivers.cardreader.framing import (
@@ -44,9 +45,10 @@ class CommandFailed:
 
 
 def status_event(report: StatusReport) -> ReaderStatus:
-    """A busy reader is still online; a reader in error cannot take a card, so for a sale it is offline."""
+    """A busy reader is still online; a reader in error cannot take a card, so for a sale it is offline.
+    The reader's words are its own: a card number in them is masked before they reach a screen or a log."""
     state = DeviceState.OFFLINE if report.state is ReaderState.ERROR else DeviceState.ONLINE
-    detail = f"{report.state.value}: {report.text}" if report.text else report.state.value
+    detail = f"{report.state.value}: {mask_digit_runs(report.text)}" if report.text else report.state.value
     return ReaderStatus(state, detail)
 
 
@@ -95,7 +97,8 @@ class FramedReader:
             return card_read(report, today)
         if isinstance(report, BadRead):
             detail = f"the reader could not read the card ({report.entry_mode.value})"
-            return ReadError(ReadCheck.BAD_READ, f"{detail}: {report.detail}" if report.detail else detail)
+            words = mask_digit_runs(report.detail)
+            return ReadError(ReadCheck.BAD_READ, f"{detail}: {words}" if words else detail)
         return status_event(report)
 
     def data_to_send(self) -> bytes:

@@ -9,6 +9,7 @@ of what that core promises.
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,28 @@ import pytest
 from agent.config import ConfigError
 from agent.config import load as load_config
 from bench.fuzz import TARGETS
+from domain.card import card_numbers
+from drivers.cardreader.framed import FramedReader
+from drivers.cardreader.framing import encode_frame
 from simulator.replay.scenario import ScenarioError, parse
 
 PATH = Path("found.yaml")
+TODAY = date(2026, 1, 5)
+
+
+# A reader's status text and bad-read detail are its own words, shown and journaled as they came: a card
+# number in them reached the screen in clear, and the journal's guard would refuse the event.
+@pytest.mark.parametrize("payload, shown", [
+    (b"SE4111111111111111=3012201", "error: 411111******1111=3012201"),
+    (b"BCcard 5555-5555-5555-4444 unreadable", "the reader could not read the card (chip): card 555555******4444 "
+                                               "unreadable"),
+])
+def test_a_card_number_in_the_readers_own_words_is_masked(payload, shown):
+    reader = FramedReader()
+    reader.receive_data(encode_frame(1, payload), 0.0)
+    event = reader.next_event(TODAY)
+    assert event.detail == shown and not card_numbers(repr(event))
+    TARGETS["framed"].run(encode_frame(1, payload))
 
 # What each once raised, and where, before it was fixed.
 SCENARIOS = {
