@@ -57,7 +57,7 @@ class ReconcileSettings:
         object.__setattr__(self, "columns", MappingProxyType(_columns(self.columns)))
         try:
             ascii_compatible = codecs.lookup(self.encoding).encode(_ASCII)[0] == _ASCII.encode()
-        except (LookupError, TypeError):
+        except (LookupError, TypeError, ValueError):  # ValueError: a NUL in the name
             ascii_compatible = False
         if not ascii_compatible:
             raise ReconcileSettingsError("encoding", f"{self.encoding!r} is not an encoding recoup reads; write "

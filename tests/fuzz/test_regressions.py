@@ -155,8 +155,6 @@ def test_the_config_refusal_names_the_line_and_key(tmp_path, text, words):
         load_config(path)
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="agent/reconcile/settings.py looks the encoding up with "
-                   "codecs.lookup and catches LookupError and TypeError, not the ValueError a NUL in the name raises")
 def test_a_nul_in_the_settlement_files_encoding_is_refused_by_name(tmp_path):
     path = tmp_path / "recoup.toml"
     path.write_text('[reconcile]\nencoding = "gb\\u0000k"\n', encoding="utf-8")
