@@ -19,7 +19,7 @@ from tests.fuzz.choices import DrawnChoices
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # Faults found outside the cores' own files, held as strict xfails in test_regressions.py until fixed there.
-KNOWN = {("ValueError", "domain/money.py"), ("ValueError", "agent/reconcile/settings.py")}
+KNOWN = {("ValueError", "domain/money.py")}
 
 
 def run_unless_known(core: str, data: bytes) -> None:
