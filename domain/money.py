@@ -26,7 +26,9 @@ DEFAULT_CURRENCY = "CNY"
 _AMOUNT = re.compile(r"(?P<units>[0-9]+)(?:\.(?P<frac>[0-9]+))?")
 # Why an amount is refused: `MoneyError.code`, so a screen can say it in the cashier's own language.
 REFUSALS = ("not_minor_units", "negative_minor_units", "unknown_currency", "not_text", "negative", "not_a_number",
-            "too_many_decimals", "mixed_currencies")
+            "too_many_decimals", "too_large", "mixed_currencies")
+# ISO 8583 carries an amount in twelve digits of minor units (field 4): a larger one can never be charged.
+MAX_MINOR_DIGITS = 12
 
 
 class MoneyError(ValueError):
@@ -77,7 +79,13 @@ class Money:
             raise MoneyError("too_many_decimals", f"amount {text!r} has {len(frac)} decimal places; {currency} "
                              f"allows {exponent}", text=stripped, places=len(frac), currency=currency,
                              allowed=exponent)
-        return cls(int(match["units"]) * 10**exponent + int(frac.ljust(exponent, "0") or 0), currency)
+        units = match["units"].lstrip("0")
+        if len(units) + exponent > MAX_MINOR_DIGITS:
+            largest = Money(10**MAX_MINOR_DIGITS - 1, currency).amount_text()
+            raise MoneyError("too_large", f"amount {text!r} is more than a card payment can carry ({largest} "
+                             f"{currency} at most)", text=stripped[:20] + ("…" if len(stripped) > 20 else ""),
+                             largest=largest, currency=currency)
+        return cls(int(units or "0") * 10**exponent + int(frac.ljust(exponent, "0") or 0), currency)
 
     @property
     def exponent(self) -> int:

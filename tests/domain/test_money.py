@@ -49,7 +49,16 @@ def test_arithmetic_keeps_currency():
         Money(100) - Money(200)
 
 
-@given(st.integers(min_value=0, max_value=10**12), st.sampled_from(["CNY", "JPY", "USD"]))
+def test_more_than_twelve_digits_of_minor_units_is_refused_by_name():
+    assert Money.parse("9999999999.99") == Money(10**12 - 1)
+    for text in ("10000000000", "0" * 50 + "10000000000.00", "9" * 4400):
+        with pytest.raises(MoneyError) as refused:
+            Money.parse(text)
+        assert refused.value.code == "too_large"
+    assert Money.parse("0" * 50 + "58.00") == Money(5800)
+
+
+@given(st.integers(min_value=0, max_value=10**12 - 1), st.sampled_from(["CNY", "JPY", "USD"]))
 def test_text_round_trip(minor, currency):
     money = Money(minor, currency)
     assert Money.parse(money.amount_text(), currency) == money

@@ -9,34 +9,22 @@ a card read, and what loads is usable.
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, reject, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bench.fuzz import TARGETS, signature
+from bench.fuzz import TARGETS
 from bench.fuzz_mutations import mutate
 from bench.fuzz_streams import ESCPOS_FIXTURES, ESCPOS_TOKENS
 from tests.fuzz.choices import DrawnChoices
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-# Faults found outside the cores' own files, held as strict xfails in test_regressions.py until fixed there.
-KNOWN = {("ValueError", "domain/money.py")}
-
-
-def run_unless_known(core: str, data: bytes) -> None:
-    try:
-        TARGETS[core].run(data)
-    except ValueError as exc:
-        error, where = signature(exc)
-        if (error, where.partition(":")[0]) not in KNOWN:
-            raise
-        reject()
 
 
 @pytest.mark.parametrize("core", sorted(TARGETS))
 @FAST
 @given(data=st.data())
 def test_mutated_real_input_gives_events_or_the_cores_own_error(core, data):
-    run_unless_known(core, TARGETS[core].generate(DrawnChoices(data)))
+    TARGETS[core].run(TARGETS[core].generate(DrawnChoices(data)))
 
 
 @pytest.mark.skipif(not ESCPOS_FIXTURES.is_dir(), reason=f"shared ESC/POS fixtures not found at {ESCPOS_FIXTURES}")
@@ -46,4 +34,4 @@ def test_mutated_escpos_fixtures_print_or_drop_bytes_and_nothing_else(data):
     fixtures = sorted(ESCPOS_FIXTURES.glob("*.bin"))
     stream = fixtures[data.draw(st.integers(0, len(fixtures) - 1))].read_bytes()
     start = data.draw(st.integers(0, max(0, len(stream) - 1024)))
-    run_unless_known("escpos", mutate(stream[start:start + 1024], DrawnChoices(data), ESCPOS_TOKENS, most=6))
+    TARGETS["escpos"].run(mutate(stream[start:start + 1024], DrawnChoices(data), ESCPOS_TOKENS, most=6))

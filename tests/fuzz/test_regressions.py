@@ -162,8 +162,6 @@ def test_a_nul_in_the_settlement_files_encoding_is_refused_by_name(tmp_path):
         load_config(path)
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="domain/money.py: Money.parse converts the units with int(), "
-                   "which refuses more than 4300 digits with a ValueError rather than a MoneyError")
 def test_an_amount_of_4400_digits_is_refused_by_name():
     with pytest.raises(ScenarioError, match="key 'sale'"):
         parse("name: n\nsteps:\n  - sale: " + "9" * 4400 + "\n", PATH)

@@ -27,6 +27,7 @@ MONEY = {
     "negative": lambda: Money.parse("-5"),
     "not_a_number": lambda: Money.parse("5..8"),
     "too_many_decimals": lambda: Money.parse("1.234"),
+    "too_large": lambda: Money.parse("12345678901"),
     "mixed_currencies": lambda: Money(1) + Money(1, "USD"),
 }
 PHONE = {"consent": True}
