@@ -92,6 +92,31 @@ class Screen:
     link_up: bool | None = None  # the acquirer link as last reported; None before the first report
 
 
+# Why the counter refuses what the cashier reports or chooses: `CounterRefused.code`, so a screen can say it in
+# the cashier's own language.
+REFUSALS = ("no_approved_receipt", "being_taken_back", "taken_back", "no_sale", "still_open", "already_followed",
+            "receipt_cancelled", "no_receipt", "receipt_card_number", "no_flow")
+
+
+class CounterRefused(ValueError):
+    """A report or an action the counter will not take: says which sale or flow and why. The message is English,
+    for logs and the command line; `code` (one of REFUSALS) and `facts` (the sale, the flow, the case that
+    already followed) are what a screen puts into words of its own."""
+
+    def __init__(self, code: str, message: str, **facts: object) -> None:
+        assert code in REFUSALS, code
+        super().__init__(message)
+        self.code = code
+        self.facts = facts
+
+
+class NoOpenFlow(CounterRefused, KeyError):
+    """No open flow has this id. A `KeyError`, as a lookup's miss reads, printed as a sentence."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 NEW_SALE = (HandOverReason.RIGHT_CARD, HandOverReason.PAY_UNPAID)  # hand-overs that charge a card as a new sale
 # Per flow, the state with a request handed to the link (maybe journaled, maybe sent), then the state with
 # it on the wire: after a restart the answer can no longer come.
@@ -151,10 +176,11 @@ class Counter:
         """The cashier marks an approved sale as charged to the wrong card: its recovery starts here."""
         sale = self._approved_sale(sale_id)
         if any(flow.name == "wrong_card" and flow.ctx.sale.sale_id == sale_id for flow in self.flows.values()):
-            raise ValueError(f"sale {sale_id} is already being taken back")
+            raise CounterRefused("being_taken_back", f"sale {sale_id} is already being taken back", sale_id=sale_id)
         method = records.taken_back(self.journal, sale_id)
         if method is not None:
-            raise ValueError(f"sale {sale_id} was already taken back: the acquirer approved its {method}")
+            raise CounterRefused("taken_back", f"sale {sale_id} was already taken back: the acquirer approved its "
+                                 f"{method}", sale_id=sale_id, method=method)
         flow = self._new_flow("wrong_card")
         self._feed(HandOver("wrong_card", HandOverReason.WRONG_CARD, sale), flow.flow_id,
                    record=("wrong_card_reported", {"sale_id": sale_id, "flow_id": flow.flow_id}))
@@ -165,26 +191,30 @@ class Counter:
         approved receipt, or (`receipt_id`) the till's. Its recovery starts by asking the acquirer."""
         on_record = records.sale_on_record(self.journal, sale_id)
         if on_record is None:
-            raise ValueError(f"no sale {sale_id!r} on record")
+            raise CounterRefused("no_sale", f"no sale {sale_id!r} on record", sale_id=sale_id)
         live = [flow.flow_id for flow in self.flows.values()
                 if flow.ctx.sale is not None and flow.ctx.sale.sale_id == sale_id]
         if live:
-            raise ValueError(f"sale {sale_id} is still open at the counter ({', '.join(live)}): finish it there first")
+            raise CounterRefused("still_open", f"sale {sale_id} is still open at the counter ({', '.join(live)}): "
+                                 f"finish it there first", sale_id=sale_id, flows=tuple(live))
         following = records.unpaid_case(self.journal, sale_id)
         if following is not None:
-            raise ValueError(f"case {following} already followed the receipt of sale {sale_id}")
+            case_id, _, state = following.removesuffix(")").partition(" (")  # as records.unpaid_case gives it
+            raise CounterRefused("already_followed", f"case {following} already followed the receipt of sale "
+                                 f"{sale_id}", sale_id=sale_id, case_id=case_id, state=state)
         method = records.taken_back(self.journal, sale_id)
         if method is not None:
-            raise ValueError(f"sale {sale_id} was taken back by a {method}: its receipt was cancelled then")
+            raise CounterRefused("receipt_cancelled", f"sale {sale_id} was taken back by a {method}: its receipt was "
+                                 f"cancelled then", sale_id=sale_id, method=method)
         receipt_id = (receipt_id or "").strip() or on_record.receipt_id
         if not receipt_id:
-            raise ValueError(f"sale {sale_id} printed no receipt of ours: give the number of the receipt "
-                             f"the customer holds")
+            raise CounterRefused("no_receipt", f"sale {sale_id} printed no receipt of ours: give the number of the "
+                                 f"receipt the customer holds", sale_id=sale_id)
         try:
             check_payload("receipt_unpaid_reported", {"receipt_id": receipt_id})
         except CardDataRefused:
-            raise ValueError("the receipt number looks like a card number: give the number printed on the "
-                             "receipt, never the card's") from None
+            raise CounterRefused("receipt_card_number", "the receipt number looks like a card number: give the "
+                                 "number printed on the receipt, never the card's") from None
         return self._open_unpaid(on_record.facts, receipt_id, on_record.charge, "cashier")
 
     def pay_case(self, case_id: str, method: str = "card", who: str = "cashier") -> str | None:
@@ -227,7 +257,8 @@ class Counter:
         """An approved sale's facts, from its receipt: the one record that says it was approved."""
         document = records.approved_receipt(self.journal, sale_id)
         if document is None:
-            raise ValueError(f"sale {sale_id} has no approved receipt on record: there is no charge to take back")
+            raise CounterRefused("no_approved_receipt", f"sale {sale_id} has no approved receipt on record: there "
+                                 f"is no charge to take back", sale_id=sale_id)
         return SaleFacts(sale_id, Money.from_json(document["amount"]), MaskedPan.parse(document["masked"]),
                          stan=Stan.parse(document["stan"]), sent_at=datetime.fromisoformat(document["time"]),
                          response_code="00")
@@ -235,7 +266,8 @@ class Counter:
     def act(self, flow_id: str, action: str, **data: Any) -> None:
         """A cashier's choice on the screen of one flow (another card, customer leaves, contact saved…)."""
         if flow_id not in self.flows:
-            raise KeyError(f"no open flow {flow_id!r}; open: {', '.join(self.flows) or 'none'}")
+            raise NoOpenFlow("no_flow", f"no open flow {flow_id!r}; open: {', '.join(self.flows) or 'none'}",
+                             flow_id=flow_id)
         self._feed(CashierAction(action, data), flow_id,
                    record=("cashier_action", {"flow_id": flow_id, "action": action, "data": data}))
 

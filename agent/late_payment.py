@@ -16,6 +16,7 @@ OWED = ("receipt_unpaid", "declined")  # case types where the customer still owe
 THANKS = "receipt_unpaid.paid_later"
 # Why a payment is refused: `NotOwed.code`, so a screen can say it in the cashier's own language.
 REFUSALS = ("no_case", "closed", "not_owed", "at_counter", "never_found_unpaid", "no_facts", "no_method")
+PAID_LATER = "paid later: "  # the closed case's note, on record in English, then the method as it was given
 
 
 class NotOwed(ValueError):
@@ -67,7 +68,14 @@ def record_late_payment(journal: Journal, outbox: Outbox, case_id: str, method: 
         facts = owed(journal, case_id)
         journal.append("payment_recorded", record(RecordPayment(facts.sale_id, method, facts.amount))[1] | {"who": who},
                        stream=facts.sale_id)
-        journal.append("case_resolved", record(ResolveCase(case_id, "paid_later", f"paid later: {method}"))[1]
+        journal.append("case_resolved", record(ResolveCase(case_id, "paid_later", PAID_LATER + method))[1]
                        | {"who": who}, stream=facts.sale_id)
         outbox.draft_for_case(case_id, THANKS, facts)
     return facts
+
+
+def method_noted(note: str | None) -> str | None:
+    """The method a case closed here was paid by, from its note; None for a note written otherwise."""
+    if note is None or not note.startswith(PAID_LATER):
+        return None
+    return note.removeprefix(PAID_LATER)

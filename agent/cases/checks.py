@@ -30,19 +30,21 @@ def text(field: str, value: Any, *, limit: int, required: bool) -> str | None:
     if value is None and not required:
         return None
     if not isinstance(value, str):
-        raise CaseInputError(field, f"must be text, not {type(value).__name__}")
+        raise CaseInputError(field, f"must be text, not {type(value).__name__}",
+                             code="not_text", kind=type(value).__name__)
     cleaned = " ".join(value.split())
     if not cleaned:
         if required:
-            raise CaseInputError(field, "is required and was left blank")
+            raise CaseInputError(field, "is required and was left blank", code="blank")
         return None
     if len(cleaned) > limit:
-        raise CaseInputError(field, f"is {len(cleaned)} characters long; at most {limit} are kept")
+        raise CaseInputError(field, f"is {len(cleaned)} characters long; at most {limit} are kept",
+                             code="too_long", length=len(cleaned), limit=limit)
     try:
         check_payload("case", {field: cleaned})
     except CardDataRefused:
         raise CaseInputError(field, "looks like it holds a card number; card numbers are never written "
-                                    "down — refer to the masked card on the case") from None
+                                    "down — refer to the masked card on the case", code="card_number") from None
     return cleaned
 
 
@@ -52,10 +54,10 @@ def free_text(field: str, value: Any, *, limit: int = NOTE_MAX) -> str | None:
         return None
     if _EMAIL.search(cleaned):
         raise CaseInputError(field, "holds an e-mail address; contact details go in the customer's contact "
-                                    "record, which the case already points to, not in a note")
+                                    "record, which the case already points to, not in a note", code="email")
     if any(True for _ in phonenumbers.PhoneNumberMatcher(cleaned, "CN")):
         raise CaseInputError(field, "holds a phone number; contact details go in the customer's contact "
-                                    "record, which the case already points to, not in a note")
+                                    "record, which the case already points to, not in a note", code="phone")
     return cleaned
 
 
@@ -70,31 +72,36 @@ def who(value: Any) -> str:
 def channel_and_outcome(channel: Any, outcome: Any) -> tuple[str, str]:
     channel = text("channel", channel, limit=LABEL_MAX, required=True)
     if channel not in OUTCOMES_BY_CHANNEL:
-        raise CaseInputError("channel", f"{channel!r} is not a channel; use one of {', '.join(OUTCOMES_BY_CHANNEL)}")
+        raise CaseInputError("channel", f"{channel!r} is not a channel; use one of {', '.join(OUTCOMES_BY_CHANNEL)}",
+                             code="channel_unknown", channel=channel)
     outcome = text("outcome", outcome, limit=LABEL_MAX, required=True)
     allowed = OUTCOMES_BY_CHANNEL[channel]
     if outcome not in allowed:
         raise CaseInputError("outcome", f"{outcome!r} is not an outcome of a {channel} attempt; use one of "
-                                        f"{', '.join(allowed)}")
+                                        f"{', '.join(allowed)}", code="outcome_unknown",
+                             outcome=outcome, channel=channel)
     return channel, outcome
 
 
 def resolution(value: Any) -> str:
     chosen = text("resolution", value, limit=LABEL_MAX, required=True)
     if chosen not in RESOLUTIONS:
-        raise CaseInputError("resolution", f"{chosen!r} is not a resolution; use one of {', '.join(RESOLUTIONS)}")
+        raise CaseInputError("resolution", f"{chosen!r} is not a resolution; use one of {', '.join(RESOLUTIONS)}",
+                             code="resolution_unknown", resolution=chosen)
     return chosen
 
 
 def state(value: Any) -> str | None:
     if value is not None and value not in STATES:
-        raise CaseInputError("state", f"{value!r} is not a case state; use open, closed or None for both")
+        raise CaseInputError("state", f"{value!r} is not a case state; use open, closed or None for both",
+                             code="state_unknown", state=value)
     return value
 
 
 def case_type(value: Any, known: tuple[str, ...]) -> str | None:
     if value is not None and value not in known:
-        raise CaseInputError("case_type", f"{value!r} is not a case type; known: {', '.join(known)}")
+        raise CaseInputError("case_type", f"{value!r} is not a case type; known: {', '.join(known)}",
+                             code="case_type_unknown", case_type=value)
     return value
 
 
@@ -104,9 +111,11 @@ def attempt_time(at: Any, opened_at: datetime, now: datetime) -> datetime:
     if at is None:
         return now
     if not isinstance(at, datetime) or at.tzinfo is None or at.utcoffset() is None:
-        raise CaseInputError("at", f"must be a timezone-aware datetime, not {at!r}")
+        raise CaseInputError("at", f"must be a timezone-aware datetime, not {at!r}", code="at_naive")
     if at > now:
-        raise CaseInputError("at", f"{at.isoformat()} is in the future; record an attempt once it was made")
+        raise CaseInputError("at", f"{at.isoformat()} is in the future; record an attempt once it was made",
+                             code="at_future", at=at)
     if at < opened_at:
-        raise CaseInputError("at", f"{at.isoformat()} is before the case was opened ({opened_at.isoformat()})")
+        raise CaseInputError("at", f"{at.isoformat()} is before the case was opened ({opened_at.isoformat()})",
+                             code="at_before_opened", at=at, opened_at=opened_at)
     return at

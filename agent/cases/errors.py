@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+# Why a field is refused: `CaseInputError.code`, so a screen can say it in its user's own language.
+REFUSALS = ("not_text", "blank", "too_long", "card_number", "email", "phone", "channel_unknown", "outcome_unknown",
+            "resolution_unknown", "state_unknown", "case_type_unknown", "at_naive", "at_future", "at_before_opened",
+            "setting")
+
 
 class CaseError(Exception):
     """Anything the cases commands refuse; the message is one line, fit for stderr."""
@@ -20,13 +25,17 @@ class CaseNotFound(CaseError, KeyError):
 
 
 class CaseInputError(CaseError, ValueError):
-    """One field is wrong: `field` names it, `reason` says what is wrong and never repeats a value that
-    could be personal data."""
+    """One field is wrong: `field` names it, `reason` says what is wrong (in English, for logs and the command
+    line) and never repeats a value that could be personal data. `code` (one of REFUSALS) and `facts` (what
+    the reason names) are what a screen puts into words of its own."""
 
-    def __init__(self, field: str, reason: str) -> None:
+    def __init__(self, field: str, reason: str, *, code: str, **facts: object) -> None:
+        assert code in REFUSALS, code
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+        self.code = code
+        self.facts = facts
 
 
 class CaseAlreadyClosed(CaseError, ValueError):
@@ -35,3 +44,6 @@ class CaseAlreadyClosed(CaseError, ValueError):
 
 class CaseSettingsError(CaseInputError):
     """A follow-up setting is unusable; `field` is its key in the [cases] section of the config."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(field, reason, code="setting")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import getpass
 from collections.abc import Callable
 from datetime import datetime, time, tzinfo
+from functools import partial
 from typing import Any, TypeVar
 
 from rich.text import Text
@@ -24,13 +25,12 @@ from textual.screen import Screen
 from agent.cases import Case, CaseError, CaseInputError, CaseRow, CaseStore, checks
 from agent.config import Settings
 from agent.contacts import Contact, ContactFormError, ContactKeyError, ContactStore, ContactUnavailable, Declined
-from agent.counter import Counter
+from agent.counter import Counter, CounterRefused
 from agent.counter import Screen as CounterState
 from agent.flowstore import FINISHED
 from agent.late_payment import NotOwed, record_late_payment
 from agent.ui.desk import Desk, Matter
-from agent.ui.labels import label
-from agent.ui.listing import named
+from agent.ui.labels import label, named
 from agent.ui.messages import (
     ActionRequested,
     CaseChosen,
@@ -41,7 +41,7 @@ from agent.ui.messages import (
     SaleReported,
     SaleRequested,
 )
-from agent.ui.reasons import payment_problem
+from agent.ui.reasons import case_problem, counter_problem, payment_problem
 from agent.ui.sales import SaleLine, recent_sales
 from agent.ui.sanitise import sanitise
 from agent.ui.screens import (
@@ -369,8 +369,10 @@ class CashierApp(App[None]):
         except EntryProblem as problem:
             screen.ask_receipt(str(problem))
             return
-        except ValueError as exc:
-            problem = label("sales.not_reported", self.language, problem=sanitise(exc, single_line=True))
+        except ValueError as exc:  # a refusal in the cashier's words; anything else as it was raised
+            said = counter_problem(exc, self.language) if isinstance(exc, CounterRefused) \
+                else sanitise(exc, single_line=True)
+            problem = label("sales.not_reported", self.language, problem=said)
             line = screen.lines.get(message.sale_id)
             if message.problem == "unpaid" and line is not None and line.receipt_id is None \
                     and not message.receipt.strip():
@@ -405,15 +407,14 @@ class CashierApp(App[None]):
                 done = self._said_closed(case)
         except CaseInputError as exc:
             if form is not None:
-                form.show_errors({exc.field: sanitise(exc.reason, single_line=True)})
+                form.show_errors({exc.field: partial(case_problem, exc)})
             return
         except NotOwed as exc:  # the method is the field at fault, or the case as it stands
             if form is not None:
-                refused = payment_problem(exc, self.language)
                 if exc.code == "no_method":
-                    form.show_errors({"method": refused})
+                    form.show_errors({"method": partial(payment_problem, exc)})
                 else:
-                    form.show_problem(refused)
+                    form.show_problem(payment_problem(exc, self.language))
             return
         except CaseError as exc:
             if form is not None:
@@ -464,8 +465,10 @@ class CashierApp(App[None]):
     def _act(self, flow_id: str, action: str, **data: Any) -> bool:
         try:
             self.counter.act(flow_id, action, **data)
-        except (KeyError, ValueError) as exc:
-            self._problem(label("sale.not_done", self.language, problem=sanitise(exc, single_line=True)))
+        except (KeyError, ValueError) as exc:  # a refusal in the cashier's words; anything else as it was raised
+            said = counter_problem(exc, self.language) if isinstance(exc, CounterRefused) \
+                else sanitise(exc, single_line=True)
+            self._problem(label("sale.not_done", self.language, problem=said))
             return False
         return True
 

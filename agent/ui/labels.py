@@ -7,6 +7,7 @@ import string
 import tomllib
 from importlib import resources
 
+from agent.ui.sanitise import sanitise
 from flows.prompts import DEFAULT_LANGUAGE, LANGUAGES
 
 
@@ -42,3 +43,14 @@ def label(key: str, language: str = DEFAULT_LANGUAGE, **values: object) -> str:
         raise LabelsError(f"no label {key!r} in labels.toml")
     text = texts.get(language, texts[DEFAULT_LANGUAGE])
     return text.format(**values) if values else text
+
+
+def named(section: str, value: str | None, language: str) -> str:
+    """A word from a closed vocabulary (channel, outcome, resolution, payment method) in the cashier's
+    language; one the labels do not know is shown as it is, sanitised."""
+    if value is None:
+        return "—"
+    try:
+        return label(f"{section}.{value}", language)
+    except LabelsError:
+        return sanitise(value, single_line=True)

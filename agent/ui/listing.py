@@ -12,7 +12,8 @@ from datetime import datetime, tzinfo
 from rich.text import Text
 
 from agent.cases import Attempt, Case, CaseRow
-from agent.ui.labels import LabelsError, label
+from agent.late_payment import method_noted
+from agent.ui.labels import label, named
 from agent.ui.sales import SaleLine
 from agent.ui.sanitise import sanitise
 from agent.ui.view import flow_name, local_zone, show_fact
@@ -34,17 +35,6 @@ def one_line(value: object) -> str:
 
 def when(moment: datetime | None, tz: tzinfo | None, form: str = SHORT) -> str:
     return DASH if moment is None else moment.astimezone(local_zone(tz)).strftime(form)
-
-
-def named(section: str, value: str | None, language: str) -> str:
-    """A word from a closed vocabulary (channel, outcome, resolution, payment method) in the cashier's
-    language; one the labels do not know is shown as it is, sanitised."""
-    if value is None:
-        return DASH
-    try:
-        return label(f"{section}.{value}", language)
-    except LabelsError:
-        return one_line(value)
 
 
 def last_four(masked: str | None) -> str:
@@ -163,7 +153,10 @@ def case_facts(case: Case, contact: str, language: str, tz: tzinfo | None) -> Te
     if case.closed_at is not None:
         closed = label("case.closed_by", language, resolution=named("resolution", case.resolution, language),
                        when=when(case.closed_at, tz, FULL), who=one_line(case.closed_by or DASH))
-        if case.close_note:
+        method = method_noted(case.close_note) if case.resolution == "paid_later" else None
+        if method is not None:  # the note on record names the method in English: said in the screen's words
+            closed += " — " + label("case.paid_method", language, method=named("payment", method, language))
+        elif case.close_note:
             closed += f" — {one_line(case.close_note)}"
         lines.append([("case.closed", closed)])
     text = Text()

@@ -151,7 +151,8 @@ def facts_text(prompt: ShowPrompt, language: str, tz: tzinfo | None) -> Text:
 
 
 def status_text(screen: CounterScreen, round_trip_ms: float | None, language: str) -> Text:
-    """The device line: reader, printer, and the acquirer link with its round-trip time."""
+    """The device line: reader, printer, and the acquirer link with its round-trip time. The reader's own
+    account of why it is offline is in the driver's words, so the Chinese line says only that it is."""
     text = Text()
 
     def part(name: str, state: str, style: str) -> None:
@@ -167,7 +168,8 @@ def status_text(screen: CounterScreen, round_trip_ms: float | None, language: st
     else:
         online = screen.reader.state is DeviceState.ONLINE
         state = label(f"status.{'online' if online else 'offline'}", language)
-        detail = sanitise(screen.reader.detail, single_line=True)
+        # The driver's detail is the integrator's, in English: shown beside the state in English only.
+        detail = sanitise(screen.reader.detail, single_line=True) if language == "en" else ""
         part("reader", f"{state} ({detail})" if detail and not online else state, "green" if online else "red")
     if screen.printer is None:
         part("printer", unknown, "yellow")

@@ -111,7 +111,7 @@ def test_a_contact_attempt_refused_inline_then_recorded_and_the_case_closed(tmp_
         assert form.query_one("#who").value == "li"
         await cashier.pilot.press("f5")  # no outcome chosen
         await cashier.settle()
-        assert form.errors == {"outcome": "is required and was left blank"}
+        assert form.errors == {"outcome": "必填，不能留空"}
         assert app.focused is form.query_one("#outcome")
 
         await cashier.pilot.press("enter", "down", "enter")  # the first outcome an SMS can have: sent
@@ -120,7 +120,7 @@ def test_a_contact_attempt_refused_inline_then_recorded_and_the_case_closed(tmp_
         await cashier.type("13800138000")
         await cashier.pilot.press("f5")
         await cashier.settle()
-        assert set(form.errors) == {"note"} and form.errors["note"].startswith("holds a phone number")
+        assert set(form.errors) == {"note"} and form.errors["note"].startswith("含有电话号码")
         assert form.query_one("#error-note").display and app.focused is form.query_one("#note")
         assert not rig.events("contact_attempt_recorded")
 
@@ -206,7 +206,11 @@ def test_a_case_paid_later_in_cash_and_one_escalated_with_its_evidence_refusals_
         assert isinstance(form, CaseFormScreen) and form.kind == "escalate"
         await cashier.pilot.press("f5")
         await cashier.settle()
-        assert form.errors == {"reason": "is required and was left blank"}  # the store's words, as for a note
+        assert form.errors == {"reason": "必填，不能留空"}  # the store's refusal, in the manager's words
+        await cashier.pilot.press("f12")
+        await cashier.settle()
+        assert form.query_one("#error-reason").render().plain == "is required and was left blank"  # type: ignore[union-attr]
+        await cashier.pilot.press("f12")
         await cashier.type("顾客三次提醒后仍未回复", "f5")
         await cashier.settle()
         assert isinstance(app.screen, CaseScreen)
@@ -227,8 +231,11 @@ def test_a_case_paid_later_in_cash_and_one_escalated_with_its_evidence_refusals_
         (paid,) = rig.events("payment_recorded", "sale-7")
         assert paid.payload["method"] == "cash" and paid.payload["who"] == "li"
         assert cashier.footer() == {"F2": "记录联系", "Esc": "返回", "F12": "English"}  # nothing more to pay
+        assert closed.close_note == "paid later: cash"  # on record as written; shown in the screen's words
+        assert "结案 之后已付款，2026-01-05 02:00，经办 li — 付款方式：现金" in app.screen.plain
         await cashier.pilot.press("f12")
         await cashier.settle()
         assert app.screen.done == "Recorded: CNY 23.80 paid later, Cash; the case is closed"
+        assert "Closed paid later, 2026-01-05 02:00, by li — paid by Cash" in app.screen.plain
 
     run(tmp_path, scenario, before=unpaid_cases, case_settings=SETTINGS, operator="li")

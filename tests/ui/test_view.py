@@ -37,7 +37,8 @@ def test_the_status_line_names_each_device_and_the_round_trip():
     state = CounterState(reader=ReaderStatus(DeviceState.OFFLINE, "no \x1b[5mreply"),
                          printer=frozenset({PrinterCondition.PAPER_END, PrinterCondition.COVER_OPEN}), link_up=True)
     assert status_text(state, 12.5, "zh-CN").plain == \
-        "读卡器 ● 离线 (no reply)  │  打印机 ● 纸仓盖打开、缺纸  │  银行 ● 已连接 12.5 毫秒"
+        "读卡器 ● 离线  │  打印机 ● 纸仓盖打开、缺纸  │  银行 ● 已连接 12.5 毫秒"
+    assert status_text(state, None, "en").plain.startswith("Reader ● offline (no reply)  │")
     assert status_text(CounterState(), None, "en").plain == \
         "Reader ● unknown  │  Printer ● unknown  │  Bank ● unknown"
     ok = CounterState(reader=ReaderStatus(DeviceState.ONLINE), printer=frozenset({PrinterCondition.OK}),

@@ -20,8 +20,8 @@ from textual.widgets import Footer, Input, Label, Select, Static
 
 from agent.cases import CHANNELS, OUTCOMES_BY_CHANNEL, RESOLUTIONS, Case, CaseError
 from agent.late_payment import OWED
-from agent.ui.labels import label
-from agent.ui.listing import attempt_cells, attempt_headers, case_facts, case_heading, named, one_line
+from agent.ui.labels import label, named
+from agent.ui.listing import attempt_cells, attempt_headers, case_facts, case_heading, one_line
 from agent.ui.messages import CaseFormSubmitted
 from agent.ui.screens.base import KeyedModal, KeyedScreen, bindings, key
 from agent.ui.widgets import FactsView, Listing, Notice, StatusBar
@@ -137,7 +137,7 @@ class CaseFormScreen(KeyedModal):
         self.fields = FORMS[kind]
         self.who = who
         self.channel = channel if channel in CHANNELS else CHANNELS[0]  # the customer's preferred, else phone
-        self.errors: dict[str, str] = {}  # field -> what is wrong with it, as shown
+        self.refused: dict[str, Callable[[str], str]] = {}  # field -> what is wrong with it, in a language given
         self._labelled = ""  # the language the choices were last labelled in
 
     def compose(self) -> ComposeResult:
@@ -220,12 +220,19 @@ class CaseFormScreen(KeyedModal):
 
     # -- set down by the app ---------------------------------------------------------------------------
 
-    def show_errors(self, errors: dict[str, str]) -> None:
+    @property
+    def errors(self) -> dict[str, str]:
+        """Field -> what is wrong with it, in the cashier's language."""
+        return {field: said(self.cashier.language) for field, said in self.refused.items()}
+
+    def show_errors(self, errors: dict[str, Callable[[str], str]]) -> None:
         """Each problem under its field, and the cursor on the first; a field this form does not have (the
         time an attempt was made) goes on the notice line."""
-        self.errors = {field: reason for field, reason in errors.items() if field in self.fields}
-        others = [f"{field}: {reason}" for field, reason in errors.items() if field not in self.fields]
-        self.show_problem("; ".join(others))
+        self.refused = {field: said for field, said in errors.items() if field in self.fields}
+        language = self.cashier.language
+        others = [label("form.field_error", language, field=named("form", field, language), reason=said(language))
+                  for field, said in errors.items() if field not in self.fields]
+        self.show_problem(label("app.and", language).join(others))
         self.refresh_view()
         first = next((field for field in self.fields if field in self.errors), None)
         if first is not None:
