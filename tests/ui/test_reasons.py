@@ -1,21 +1,29 @@
-"""Every reason the amount or the contact form can be refused for, and every cause of the bank link being
-down, is said in Chinese with none of the English showing, and in English: each refusal raised here for
-real, one by one, the whole list (a code nobody raises here fails the test that compares the lists)."""
+"""Every reason the amount, the contact form, a late payment, the cashier's report or action at the counter, or
+a case's field can be refused for, and every cause of the bank link being down, is said in Chinese with none
+of the English showing, and in English: each refusal raised here for real, one by one, the whole list (a code
+nobody raises here fails the test that compares the lists)."""
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import phonenumbers
 import pytest
 
+from agent.cases import CaseInputError, CaseSettings, checks
+from agent.cases.errors import REFUSALS as CASE_REFUSALS
 from agent.contacts import ContactError, ContactForm
 from agent.contacts.errors import REFUSALS as CONTACT_REFUSALS
 from agent.contacts.fields import _why_invalid
+from agent.counter import REFUSALS as COUNTER_REFUSALS
+from agent.counter import CounterRefused
 from agent.host import DOWN_CAUSES
 from agent.late_payment import REFUSALS as PAYMENT_REFUSALS
-from agent.late_payment import NotOwed
-from agent.ui.reasons import contact_problem, link_down, money_problem, payment_problem
+from agent.late_payment import NotOwed, method_noted
+from agent.ui.labels import named
+from agent.ui.reasons import case_problem, contact_problem, counter_problem, link_down, money_problem, payment_problem
 from domain.money import REFUSALS as MONEY_REFUSALS
 from domain.money import Money, MoneyError
+from tests.agent import rig as counter_rig
 from tests.ui.cashier import run
 
 LATIN = re.compile(r"[A-Za-z]")
@@ -74,6 +82,26 @@ CONTACT = {
     "channel_needs_email": {**PHONE, "phone": "13800138000", "channel": "email"},
     "wechat_needs_id": {**PHONE, "email": "a@example.com", "channel": "wechat"},
 }
+OPENED = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
+NOW = OPENED + timedelta(hours=3)
+# The check that earns each refusal of a case's field, as the case store calls it.
+CASE = {
+    "not_text": lambda: checks.text("who", 5, limit=checks.LABEL_MAX, required=True),
+    "blank": lambda: checks.who("  "),
+    "too_long": lambda: checks.free_text("note", "好" * (checks.NOTE_MAX + 1)),
+    "card_number": lambda: checks.free_text("note", "卡 4111 1111 1111 1111"),
+    "email": lambda: checks.free_text("note", "发到 wang@example.com"),
+    "phone": lambda: checks.free_text("note", "打 13800138000"),
+    "channel_unknown": lambda: checks.channel_and_outcome("fax", "sent"),
+    "outcome_unknown": lambda: checks.channel_and_outcome("sms", "busy"),
+    "resolution_unknown": lambda: checks.resolution("sorted"),
+    "state_unknown": lambda: checks.state("pending"),
+    "case_type_unknown": lambda: checks.case_type("lost", ("declined", "wrong_card")),
+    "at_naive": lambda: checks.attempt_time(datetime(2026, 1, 5, 3, 0), OPENED, NOW),
+    "at_future": lambda: checks.attempt_time(NOW + timedelta(minutes=1), OPENED, NOW),
+    "at_before_opened": lambda: checks.attempt_time(OPENED - timedelta(minutes=1), OPENED, NOW),
+    "setting": lambda: CaseSettings(quiet_start="21:00", quiet_end="21:00"),
+}
 # More of the phone refusals that name the kind of number and its lengths: each wording of them.
 PHONES = ["+881 1234567890123", "+86 22222222222222222", "+86 111111111111111111", "+44 7911 1234567",
           "++86 138", "+86 400 123 456"]
@@ -90,6 +118,7 @@ def no_english(shown: str, facts: dict) -> bool:
 def test_every_refusal_is_raised_here():
     assert set(MONEY) == set(MONEY_REFUSALS)
     assert set(CONTACT) == set(CONTACT_REFUSALS)
+    assert set(CASE) == set(CASE_REFUSALS)
 
 
 @pytest.mark.parametrize("code", MONEY_REFUSALS)
@@ -180,3 +209,81 @@ def test_the_banner_names_the_cause_the_link_went_down_for(tmp_path):
         assert cashier.banner() == "Card payments paused: the bank stopped answering properly"
 
     run(tmp_path, scenario, unreachable=True)
+
+
+@pytest.mark.parametrize("code", CASE_REFUSALS)
+def test_a_cases_field_refused_is_said_in_chinese_and_in_english(code):
+    with pytest.raises(CaseInputError) as raised:
+        CASE[code]()
+    error = raised.value
+    assert error.code == code
+    chinese, english = case_problem(error, "zh-CN"), case_problem(error, "en")
+    assert chinese and no_english(chinese, error.facts), chinese
+    assert error.reason not in chinese
+    assert english and not re.search("[\u4e00-\u9fff]", english)
+
+
+def test_the_outcome_refused_names_the_channel_in_the_screens_words():
+    with pytest.raises(CaseInputError) as raised:
+        checks.channel_and_outcome("sms", "busy")
+    assert case_problem(raised.value, "zh-CN") == "“busy”不是短信联系的结果，请从列表中选择"
+    assert case_problem(raised.value, "en") == "'busy' is not an outcome of an attempt by SMS; choose one from the list"
+
+
+def test_every_refusal_of_the_counter_is_raised_at_a_real_counter_and_said_in_both_languages(tmp_path):
+    """Against the virtual acquirer: a declined sale, then an approved one charged to the wrong card and voided."""
+    refused: dict[str, CounterRefused] = {}
+
+    def refuse(report, *args, **kwargs) -> None:
+        with pytest.raises(CounterRefused) as raised:
+            report(*args, **kwargs)
+        assert raised.value.code not in refused, raised.value.code
+        refused[raised.value.code] = raised.value
+
+    async def scenario(rig):
+        counter = rig.counter
+        refuse(counter.report_unpaid, "sale-999")
+        refuse(counter.act, "sale-999", "cancel")
+        declined = rig.sale("12.51", "mastercard")  # amounts ending 51: insufficient funds
+        await rig.until(lambda: rig.flow(declined) is not None and rig.flow(declined).name == "declined", jump=True)
+        refuse(counter.report_unpaid, declined)  # its recovery is still on screen
+        refuse(counter.report_wrong_card, declined)
+        counter.act(rig.flow(declined).flow_id, "cancel")
+        refuse(counter.report_unpaid, declined)  # no receipt of ours: the till's number is needed
+        refuse(counter.report_unpaid, declined, receipt_id="4111111111111111")
+        flow_id = counter.report_unpaid(declined, receipt_id="till-9")
+        await rig.until(lambda: rig.prompt_of(flow_id) == "receipt_unpaid.unpaid", jump=True)
+        counter.act(flow_id, "other_payment", method="cash")
+        refuse(counter.report_unpaid, declined, receipt_id="till-9")
+
+        sale = rig.sale("58.00", "visa")
+        await rig.until(lambda: bool(rig.receipts(sale)), jump=True)
+        flow_id = counter.report_wrong_card(sale)
+        refuse(counter.report_wrong_card, sale)
+        counter.act(flow_id, "confirm_wrong_card")
+        await rig.until(lambda: rig.prompt_of(flow_id) == "wrong_card.cancelled_void", jump=True)
+        counter.act(flow_id, "customer_leaves")
+        counter.act(flow_id, "contact_declined")
+        refuse(counter.report_wrong_card, sale)
+        refuse(counter.report_unpaid, sale)
+
+    counter_rig.run(tmp_path, scenario)
+    assert set(refused) == set(COUNTER_REFUSALS)
+    assert isinstance(refused["no_flow"], KeyError)  # still a lookup's miss for whoever catches that
+    for code, error in refused.items():
+        chinese, english = counter_problem(error, "zh-CN"), counter_problem(error, "en")
+        assert chinese and no_english(chinese, error.facts), (code, chinese)
+        assert str(error) not in chinese
+        assert english and not re.search("[\u4e00-\u9fff]", english), (code, english)
+    followed = refused["already_followed"]
+    assert counter_problem(followed, "zh-CN").endswith("（以其他方式付款）处理")  # how it was resolved, in words
+    assert counter_problem(refused["taken_back"], "zh-CN").endswith("银行已批准撤销")
+    assert counter_problem(CounterRefused("already_followed", "", sale_id="sale-1", case_id="receipt_unpaid-2",
+                                          state="open"), "zh-CN") == \
+        "交易 sale-1 的小票已由跟进事项 receipt_unpaid-2（未结）处理"
+
+
+def test_the_method_a_case_was_paid_later_by_is_read_from_its_note_and_said_in_either_language():
+    assert [named("payment", method_noted("paid later: qr"), language) for language in ("zh-CN", "en")] == \
+        ["扫码", "QR code"]
+    assert method_noted("paid at the desk: qr") is None and method_noted(None) is None
