@@ -75,13 +75,28 @@ def _fill(text: str, start: int, end: int, width: int) -> list[Span]:
         line = None
         if piece.isspace():
             continue
-        folded = chop_cells(piece, width)
-        for part in folded[:-1]:  # wider than a line: folded at the edge
+        for part in _folded(piece, width)[:-1]:  # wider than a line: folded at the edge
             spans.append((atom_start, atom_start + len(part)))
             atom_start += len(part)
         line = (atom_start, atom_end)
     spans.append(_trimmed(text, line) if line is not None else (end, end))
     return spans
+
+
+def _folded(piece: str, width: int) -> list[str]:
+    """A piece wider than a line, cut into lines at the edge — a character earlier where the cut would start a
+    line with closing punctuation or end one with opening punctuation ("000000000000." at 12 columns)."""
+    parts, start = [], 0
+    while cell_len(piece[start:]) > width:
+        edge = start + len(chop_cells(piece[start:], width)[0])
+        cut = edge
+        while cut - start > 1 and (piece[cut] in NO_START or piece[cut - 1] in NO_END):
+            cut -= 1
+        if piece[cut] in NO_START or piece[cut - 1] in NO_END:
+            cut = edge  # nothing but punctuation to move: the edge it is
+        parts.append(piece[start:cut])
+        start = cut
+    return [*parts, piece[start:]]
 
 
 def _trimmed(text: str, span: Span) -> Span:

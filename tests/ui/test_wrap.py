@@ -4,7 +4,7 @@ spaces the breaks fell on."""
 
 import re
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from rich.cells import cell_len
 from rich.console import Console
@@ -22,6 +22,7 @@ token = st.one_of(hanzi, st.tuples(hanzi, closing).map("".join), st.tuples(openi
                   latin, st.just(" "))
 
 
+@example("000000000000.", 12)  # a word wider than the line, its full stop at the edge
 @given(st.lists(token, max_size=60).map("".join), st.integers(min_value=12, max_value=80))
 def test_no_line_starts_with_closing_or_ends_with_opening_punctuation(text, width):
     lines = wrap(text, width)
