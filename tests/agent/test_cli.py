@@ -30,7 +30,9 @@ def test_demo_runs_through_the_console_entry_and_shows_only_masked_cards(tmp_pat
     env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path))
     done = subprocess.run([sys.executable, "-m", "agent.cli", "demo", "--format", fmt, "--data-dir",
                            str(tmp_path / "demo")], capture_output=True, text=True, timeout=60, cwd=ROOT, env=env)
-    assert done.returncode == 0, done.stdout + done.stderr
+    # What went wrong first: the failed checks and any traceback, then the whole transcript.
+    failed = [line for line in done.stdout.splitlines() if "FAILED" in line]
+    assert done.returncode == 0, "\n".join(failed) + "\n" + done.stderr + "\n" + done.stdout
     assert "demo passed" in done.stdout
     assert "411111******1111" in done.stdout and "4111111111111111" not in done.stdout
     assert "139****5678" in done.stdout and "13912345678" not in done.stdout
