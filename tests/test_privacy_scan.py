@@ -41,11 +41,7 @@ from agent.cases import CaseSettings, CaseStore
 from agent.contacts import Contact, ContactStore
 from agent.journal import Journal
 from agent.keys import load_key
-from domain.card import MaskedPan
-from simulator.cardreader.server import VirtualReader
-from simulator.cardreader.wallet import WALLET, TestCard, track1, track2, track2_equivalent
-from simulator.printer.device import VirtualPrinter
-from tests.scan import (
+from bench.privacy import (
     PNG,
     Finding,
     Needle,
@@ -60,8 +56,13 @@ from tests.scan import (
     scan_card_numbers,
     sqlite_views,
     text_of,
+    wallet_needles,
     zip_views,
 )
+from domain.card import MaskedPan
+from simulator.cardreader.server import VirtualReader
+from simulator.cardreader.wallet import WALLET, TestCard
+from simulator.printer.device import VirtualPrinter
 
 DEMO_SECONDS = 10.0  # the demo takes about half a second; more means something waited on a timeout
 KEY_VARIABLES = ("RECOUP_CONTACT_KEY", "RECOUP_CARD_HASH_KEY")
@@ -272,12 +273,6 @@ def _record(result: Run, argv: tuple[str, ...]) -> None:
 
 
 # -- needles ---------------------------------------------------------------------------------------------
-
-def wallet_needles() -> list[Needle]:
-    return [needle for key, card in WALLET.items()
-            for needle in card_needles(key, card.pan, track1=track1(card), track2=track2(card))
-            + card_needles(key, card.pan, track2=track2_equivalent(card))]
-
 
 def needles_of(run: Run) -> list[Needle]:
     """The wallet's cards, and each contact as entered and as the store holds it (normalised)."""

@@ -1,13 +1,14 @@
 """A privacy scanner for what the product writes: finds full card numbers, track data and customer contact
 details in clear, in any bytes it is given, and says where without repeating them.
 
-Reusable by any test: build needles from the cards and contacts a run used (`card_needles`,
-`contact_needles`), gather what the run wrote as (source name, bytes) pairs — files as they are
-(`files_under`), a SQLite journal also as text and with its encodings undone (`sqlite_views`), zips member
-by member (`zip_views`), JSON with its escapes undone (`json_view`) — then `scan` for the needles and
-`scan_card_numbers` for any Luhn-valid 13–19 digit run at all (`domain.card.card_numbers`), the generic
-detector that catches a card the needles did not name. A `Finding` names the source, the offset, the needle
-and a context in which every needle is replaced by its label, so a failing test never prints what it found.
+Used by the test suite and by `python -m bench.scan`: build needles from the cards and contacts a run used
+(`card_needles`, `wallet_needles` for every card the simulator can present, `contact_needles`), gather
+what the run wrote as (source name, bytes) pairs — files as they are (`files_under`), a SQLite journal
+also as text and with its encodings undone (`sqlite_views`), zips member by member (`zip_views`), JSON
+with its escapes undone (`json_view`) — then `scan` for the needles and `scan_card_numbers` for any
+Luhn-valid 13–19 digit run at all (`domain.card.card_numbers`), the generic detector that catches a card
+the needles did not name. A `Finding` names the source, the offset, the needle and a context in which
+every needle is replaced by its label, so a failing test never prints what it found.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import phonenumbers
 from phonenumbers import PhoneNumberFormat
 
 from domain.card import card_numbers, mask_pan
+from simulator.cardreader.wallet import WALLET, track1, track2, track2_equivalent
 
 Source = tuple[str, bytes]
 CONTEXT = 24  # bytes shown either side of a finding
@@ -114,6 +116,14 @@ def card_needles(name: str, pan: str, *, track1: str | None = None, track2: str 
     needles.append(Needle(f"card {name} (PAN, packed BCD)", "card", bytes.fromhex(padded)))
     needles.append(Needle(f"card {name} (PAN, hex of its ASCII)", "card", pan.encode().hex().encode()))
     return needles
+
+
+def wallet_needles() -> list[Needle]:
+    """Every card of the simulator's wallet: its PAN, track 1 and track 2 as swiped, and the track-2
+    equivalent a chip or contactless read hands over."""
+    return [needle for key, card in WALLET.items()
+            for needle in card_needles(key, card.pan, track1=track1(card), track2=track2(card))
+            + card_needles(key, card.pan, track2=track2_equivalent(card))]
 
 
 def phone_spellings(e164: str) -> dict[str, str]:
