@@ -58,6 +58,9 @@ class VirtualAcquirer:
         self.faults = FaultPlan()
         self.settlement_faults = settlement.SettlementFaults()
         self.log: list[str] = []
+        # (terminal, MTI, STAN) of every request that arrived whole, answered or not: the wire's side of
+        # money rule 2, held against the agent's journal (simulator.moneyrules)
+        self.received: list[tuple[str, str, str]] = []
         self.on_log: Callable[[str], None] | None = None
         self.host, self.port = "127.0.0.1", 0
         self._garbage = random.Random(f"garbage:{seed}")
@@ -238,6 +241,7 @@ class VirtualAcquirer:
             self._send(connection, handled)
             return
         self._note(f"{peer} recv {describe(request)}")
+        self.received.append((request.get("41", ""), request.get("t", ""), request.get("11", "")))
         if "41" in request:
             connection.terminals.add(request["41"])
         connection.last_seen = next(self._order)

@@ -24,6 +24,7 @@ from domain.clock import VirtualClock
 from domain.events import CardRead, EntryMode
 from domain.money import Money
 from drivers.errors import LocalProtocolError
+from simulator import moneyrules
 from simulator.cardreader.wallet import WALLET
 from simulator.host.server import VirtualAcquirer
 from simulator.printer.device import VirtualPrinter
@@ -163,66 +164,15 @@ class Rig:
     # -- the money rules -----------------------------------------------------------------------------
 
     def audit(self) -> dict[str, int]:
-        """Hold every authorization the journal sent against the acquirer's ledger; returns, per sale, the
-        minor units the customer paid by card.
-
-        An authorization the agent acted on as approved (its receipt is queued) must be charged exactly
-        once; every other one — declined, reversed, never answered — must have taken nothing.
-        """
+        """Hold the journal against the acquirer's ledger, the requests it received and the paper
+        (`simulator.moneyrules`); returns, per sale, the minor units the customer paid by card."""
         terminal = self.host.terminal.terminal_id
-        ledger = self.acquirer.ledger
-        receipts: dict[tuple[str, str], int] = {}
-        # A receipt found unpaid is cancelled by a printed NOT PAID slip: the agent no longer believes it.
-        cancelled = {event.payload["document"]["receipt_id"] for event in self.events("receipt_to_print")
-                     if event.payload["document"]["type"] == "not_paid"}
-        for event in self.events("receipt_to_print"):
-            document = event.payload["document"]
-            if document["type"] != "sale":  # a slip (contact, not paid, void) never says paid
-                assert "status" not in document, document
-                continue
-            if f"{document['sale_id']}-{document['stan']}" in cancelled:
-                document = document | {"amount": {**document["amount"], "minor": 0}}
-            key = (document["sale_id"], document["stan"])
-            assert key not in receipts, f"two receipts for sale {key[0]} STAN {key[1]}"
-            receipts[key] = document["amount"]["minor"]
-        paid: dict[str, int] = {}
-        stans: dict[str, str] = {}
-        # A sale whose charge was taken back by an approved void is believed to hold nothing; a refund
-        # is a charge of its own (negative) beside the sale's, which still holds the amount.
-        cancels = {request["11"]: (event.stream, request["3"]) for event in self.events("host_request")
-                   if (request := event.payload["request"])["t"] == "0200" and request["3"] != "000000"}
-        for event in self.events("host_response"):
-            answered = cancels.get(event.payload["response"]["11"]) if "response" in event.payload else None
-            if answered and answered[1] == "020000" and event.payload["response"].get("39") == "00":
-                for key in [key for key in receipts if key[0] == answered[0]]:
-                    receipts[key] = 0
-        for event in self.events("host_request"):
-            request = event.payload["request"]
-            if request["t"] != "0200":
-                continue
-            sale, stan = event.stream, request["11"]
-            assert stan not in stans, (f"STAN {stan} sent for {sale} was already used for {stans[stan]} in "
-                                       f"the open batch")
-            stans[stan] = sale
-            entry = ledger.entry(terminal, stan)
-            charged = entry.charge if entry is not None else 0
-            if request["3"] != "000000":  # a void or refund: what it gave back counts with its sale
-                paid[sale] = paid.get(sale, 0) + charged
-                continue
-            believed = receipts.pop((sale, stan), 0)
-            assert charged == believed, (
-                f"sale {sale} STAN {stan}: the acquirer holds {charged}, the agent believes {believed} "
-                f"({entry.describe() if entry else 'never reached the acquirer'})")
-            paid[sale] = paid.get(sale, 0) + charged
-        assert not receipts, f"receipts for authorizations never sent: {receipts}"
-        for sale, minor in paid.items():
-            started = self.events("sale_started", sale)
-            amount = started[0].payload["amount"]["minor"] if started else None
-            assert minor in (0, amount), f"sale {sale} of {amount} paid {minor} by card: charged twice?"
-        unknown = [e for e in ledger.entries if e.charge and e.terminal_id == terminal and f"{e.stan:06d}"
-                   not in stans]
-        assert not unknown, f"charges the agent has no record of: {[e.describe() for e in unknown]}"
-        return paid
+        found = moneyrules.audit(
+            self.journal, self.acquirer.ledger, terminal,
+            received=[(mti, stan) for sender, mti, stan in self.acquirer.received if sender == terminal],
+            paper=None if self.printer is None else [(paper.text, paper.torn) for paper in self.printer.receipts])
+        assert not found.violations, "\n".join(found.violations)
+        return found.paid
 
     # -- life cycle ----------------------------------------------------------------------------------
 
