@@ -120,10 +120,13 @@ def card_needles(name: str, pan: str, *, track1: str | None = None, track2: str 
 
 def wallet_needles() -> list[Needle]:
     """Every card of the simulator's wallet: its PAN, track 1 and track 2 as swiped, and the track-2
-    equivalent a chip or contactless read hands over."""
-    return [needle for key, card in WALLET.items()
-            for needle in card_needles(key, card.pan, track1=track1(card), track2=track2(card))
-            + card_needles(key, card.pan, track2=track2_equivalent(card))]
+    equivalent a chip or contactless read hands over. A spelling both give (the PAN's) is one needle."""
+    needles: dict[bytes, Needle] = {}
+    for key, card in WALLET.items():
+        for needle in (card_needles(key, card.pan, track1=track1(card), track2=track2(card))
+                       + card_needles(key, card.pan, track2=track2_equivalent(card))):
+            needles.setdefault(needle.pattern.lower(), needle)
+    return list(needles.values())
 
 
 def phone_spellings(e164: str) -> dict[str, str]:
@@ -184,16 +187,15 @@ def scan(needles: Iterable[Needle], sources: Iterable[Source]) -> list[Finding]:
     In a compressed picture any four bytes turn up by chance every few megabytes, so needles shorter than
     `SHORT` bytes (a two-character name in UTF-16 or GB18030) are not looked for in PNG data; text a PNG
     carries in clear still meets every longer spelling (UTF-8 of that name is six bytes)."""
-    needles = list(needles)
+    folded_needles = [(needle, needle.pattern.lower()) for needle in needles]
     findings: list[Finding] = []
     for source, data in sources:
         folded = data.lower()
         picture = data.startswith(PNG)
         hits: list[tuple[int, int, Needle]] = []
-        for needle in needles:
-            if picture and len(needle.pattern) < SHORT:
+        for needle, pattern in folded_needles:
+            if picture and len(pattern) < SHORT:
                 continue
-            pattern = needle.pattern.lower()
             at = folded.find(pattern)
             while at >= 0:
                 hits.append((at, at + len(pattern), needle))
@@ -358,8 +360,13 @@ def _inflated(data: bytes) -> list[tuple[str, bytes]]:
 def sqlite_views(path: Path, name: str | None = None) -> list[Source]:
     """A SQLite database (with its -wal) as text: the `iterdump` of a copy, every JSON text cell decoded,
     every BLOB cell raw, and anything base64/zlib inside. The original files are not touched."""
+    return list(sqlite_sources(path, name))
+
+
+def sqlite_sources(path: Path, name: str | None = None) -> Iterator[Source]:
+    """`sqlite_views` one at a time, so a journal of thousands of sales is scanned a cell at a time rather
+    than held whole in memory in all its pictures at once."""
     name = name or path.name
-    views: list[Source] = []
     with tempfile.TemporaryDirectory(prefix="scan-db-") as folder:
         copy = Path(folder) / path.name
         for suffix in ("", "-wal"):
@@ -367,7 +374,7 @@ def sqlite_views(path: Path, name: str | None = None) -> list[Source]:
                 shutil.copyfile(f"{path}{suffix}", f"{copy}{suffix}")
         db = sqlite3.connect(copy)
         try:
-            views.append((f"{name} (sqlite dump)", "\n".join(db.iterdump()).encode()))
+            yield f"{name} (sqlite dump)", "\n".join(db.iterdump()).encode()
             tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
             for table in tables:
                 cursor = db.execute(f'SELECT * FROM "{table}"')
@@ -376,14 +383,13 @@ def sqlite_views(path: Path, name: str | None = None) -> list[Source]:
                     for column, value in zip(columns, row, strict=True):
                         cell = f"{name}:{table}[row {number}].{column}"
                         if isinstance(value, str):
-                            views += json_view(cell, value)
-                            views += [(f"{cell} ({how})", data) for how, data in _decoded(value.encode())]
+                            yield from json_view(cell, value)
+                            yield from ((f"{cell} ({how})", data) for how, data in _decoded(value.encode()))
                         elif isinstance(value, bytes):
-                            views.append((f"{cell} (blob)", value))
-                            views += [(f"{cell} (blob, {how})", data) for how, data in _decoded(value)]
+                            yield f"{cell} (blob)", value
+                            yield from ((f"{cell} (blob, {how})", data) for how, data in _decoded(value))
         finally:
             db.close()
-    return views
 
 
 def zip_views(name: str, data: bytes) -> list[Source]:
