@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
+import json
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,8 +26,8 @@ from agent.journal.guard import check_payload
 from agent.late_payment import owed, record_late_payment
 from agent.outbox import Outbox
 from agent.printer import CLOSED as PRINT_CLOSED
+from agent.printer import PRINTED, TO_PRINT, PrinterService, jobs_on_record
 from agent.printer import RETRY as PRINT_RETRY
-from agent.printer import TO_PRINT, PrinterService
 from agent.reader import CardReaderService
 from agent.saf import SafQueue
 from domain.card import Card, CardHasher, MaskedPan
@@ -65,6 +66,7 @@ from domain.events import (
     PrinterCondition,
     PrinterStatus,
     ReaderStatus,
+    ReceiptPrinted,
     ReceiptUnpaidReported,
     RequestSent,
     ReversalAcknowledged,
@@ -73,8 +75,9 @@ from domain.events import (
 )
 from domain.ids import Rrn, Stan
 from domain.money import Money
+from drivers.errors import RemoteProtocolError
 from drivers.host import link as hostlink
-from drivers.host.messages import INQUIRY, inquiry, purchase, refund, void
+from drivers.host.messages import INQUIRY, inquiry, parse_response, purchase, refund, void
 from flows import FLOWS, Flow, resume
 from flows.printer_fault import fault_of
 from flows.sale import SaleFlow
@@ -430,6 +433,7 @@ class Counter:
             self._show(flow)
             if flow.state.name in IN_DOUBT.get(flow.name, ()):
                 self._resume_in_doubt(flow)
+            self._resume_printed(flow)
 
     def _reopen_contact_form(self, flow: Flow) -> None:
         """The form asked for before the stop, for the same reason: the journal kept the request."""
@@ -452,12 +456,43 @@ class Counter:
             "AND json_extract(payload, '$.flow_id') = ?) ORDER BY seq DESC LIMIT 1",
             (sale.sale_id, FLOW_SAVED, flow.flow_id))
         handed = flow.state.name == IN_DOUBT[flow.name][0]
-        self.journal.append("resumed_in_doubt", {"flow_id": flow.flow_id,
-                                                 "request_on_record": bool(rows) or not handed}, stream=sale.sale_id)
+        answer = self._answer_on_record(sale.sale_id) if rows or not handed else None
+        self.journal.append("resumed_in_doubt", {"flow_id": flow.flow_id, "request_on_record": bool(rows) or not handed,
+                                                 "answer_on_record": answer is not None}, stream=sale.sale_id)
         if rows and handed:
             at, stan = rows[0]
             self._feed(RequestSent(sale.sale_id, Stan.parse(stan), datetime.fromisoformat(at)), flow.flow_id)
+        if answer is not None:
+            self._feed(answer, flow.flow_id)
+            return
         self._feed(LinkDown("the agent restarted while a request was outstanding"), flow.flow_id)
+
+    def _answer_on_record(self, stream: str) -> HostResponse | None:
+        """The acquirer's answer to the stream's latest request, if it was journaled before the stop: every
+        response is journaled as it arrives (money rule 2), so one that arrived is never thrown away for a
+        reversal — reversing an approved void would charge the wrong card again."""
+        rows = self.journal.query(
+            "SELECT answer.payload FROM events AS answer JOIN (SELECT seq, json_extract(payload, '$.request.\"11\"') "
+            "AS stan FROM events WHERE +kind = 'host_request' AND stream = ? ORDER BY seq DESC LIMIT 1) AS request "
+            "ON answer.seq > request.seq AND json_extract(answer.payload, '$.response.\"11\"') = request.stan "
+            "WHERE answer.stream = ? AND +answer.kind = 'host_response' ORDER BY answer.seq LIMIT 1", (stream, stream))
+        if not rows:
+            return None
+        try:
+            return parse_response(json.loads(rows[0][0])["response"])
+        except (RemoteProtocolError, KeyError):  # unreadable live too: it was taken as no answer then, and now
+            return None
+
+    def _resume_printed(self, flow: Flow) -> None:
+        """A receipt the printer finished just before the stop, but whose flow never heard: it heard now."""
+        receipt_id = getattr(flow.ctx, "receipt_id", None)
+        if receipt_id is None or self.printer is None:
+            return
+        job = jobs_on_record(self.journal, self._stream(flow)).get(receipt_id)
+        if job is not None and job.state == PRINTED:
+            printed = ReceiptPrinted(receipt_id, job.duplicate)
+            if flow.expects(printed):
+                self._feed(printed, flow.flow_id)
 
     # -- effects ---------------------------------------------------------------------------------------
 

@@ -275,3 +275,26 @@ def test_a_document_the_printer_cannot_render_is_refused_on_record_and_the_next_
         assert len(paper(rig)) == 1 and jobs_on_record(rig.journal, "s-bad")["s-bad-1"].open
 
     run(tmp_path, scenario, **options())
+
+
+def test_a_crash_right_after_the_reprint_is_journaled_printed_ends_the_fault_on_restart(tmp_path):
+    """Found by crash injection (python -m bench.crash, the print's point 'journal receipt_printed'): the
+    reprint was on paper and on record, but the agent died before its printer_fault flow heard, and the
+    new agent showed 'printing again' for ever. The flow now hears on restart what the journal says."""
+    async def scenario(rig):
+        rig.printer.set(C.PAPER_END)
+        sale = await approved_sale(rig)
+        await rig.until(lambda: rig.flow(sale) is not None and rig.flow(sale).name == "printer_fault", jump=True)
+        flow_id = rig.flow(sale).flow_id
+        rig.printer.clear()
+        rig.crash_after(lambda kind, _: kind == "receipt_printed")
+        rig.counter.act(flow_id, "printer_fixed")
+        await rig.until(lambda: rig.crashed is not None, jump=True)
+        await rig.stop()
+        await rig.start(rig.crashed)
+        await rig.until(lambda: rig.flow(sale) is None, jump=True)
+        assert rig.prompt_of(flow_id) == "printer.printed"
+        assert len(paper(rig)) == 1  # printed once, never again on restart
+        rig.audit()
+
+    run(tmp_path, scenario, **options())

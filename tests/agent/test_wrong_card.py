@@ -125,7 +125,7 @@ def the_void(kind: str, payload: dict) -> bool:
 def resumed_states(rig: Rig, sale: str, flow_id: str) -> list[str]:
     """The new agent found the wrong_card flow in doubt: the states it then journaled for it, in order."""
     [resumed] = rig.events("resumed_in_doubt", sale)
-    assert resumed.payload == {"flow_id": flow_id, "request_on_record": True}
+    assert resumed.payload == {"flow_id": flow_id, "request_on_record": True, "answer_on_record": False}
     return [e.payload["flow"]["state"] for e in rig.events("flow_saved", sale)
             if e.seq > resumed.seq and e.payload["flow_id"] == flow_id]
 
@@ -209,5 +209,31 @@ def test_a_restart_awaiting_the_voids_answer_reverses_it(tmp_path, fault):
             await rig.until(lambda: bool(rig.events("host_unmatched_response")), jump=True)
             assert rig.flow(sale).state.name == "NOT_SENT"  # the held approval of the void changed nothing
         await confirm_again_once_the_link_is_back(rig, sale, flow_id, seen)
+
+    run(tmp_path, scenario)
+
+
+def test_a_crash_right_after_the_voids_approval_is_journaled_takes_that_approval_on_restart(tmp_path):
+    """Found by crash injection (python -m bench.crash, the void's point 'journal host_response'): the new
+    agent found the flow awaiting the void's answer and reversed the void, though its approval was on
+    record — the reversal put the charge back on the wrong card. Every response is journaled as it
+    arrives so that a restart can use it: the flow now hears the approval and goes on."""
+    async def scenario(rig):
+        sale = await approved(rig)
+        flow_id = rig.counter.report_wrong_card(sale)
+        rig.crash_after(lambda kind, payload: kind == "host_response"
+                        and payload.get("response", {}).get("3") == "020000")
+        rig.counter.act(flow_id, "confirm_wrong_card")
+        await rig.until(lambda: rig.crashed is not None)
+        await rig.stop()
+        assert rig.net("visa") == 0  # the acquirer applied the void
+        await rig.start(rig.crashed)
+        [resumed] = rig.events("resumed_in_doubt", sale)
+        assert resumed.payload == {"flow_id": flow_id, "request_on_record": True, "answer_on_record": True}
+        await rig.until(rig.at(sale, "wrong_card", "TAKEN_BACK"), jump=True)
+        await rig.settle()
+        assert not rig.events("reversal_queued", sale)
+        assert rig.net("visa") == 0
+        rig.audit()
 
     run(tmp_path, scenario)
