@@ -42,6 +42,7 @@ CONTEXT = 24  # bytes shown either side of a finding
 SHORT = 6  # bytes: shorter needles are not looked for in compressed pictures (see `scan`)
 TOO_SHORT = 4  # bytes: a spelling this short ("Li") would match everywhere, so it is no needle at all
 PNG = b"\x89PNG\r\n\x1a\n"
+GZIP = b"\x1f\x8b"
 
 
 @dataclass(frozen=True)
@@ -349,12 +350,18 @@ def _decoded(data: bytes) -> list[tuple[str, bytes]]:
 
 
 def _inflated(data: bytes) -> list[tuple[str, bytes]]:
-    for how, inflate in (("zlib", zlib.decompress), ("gzip", gzip.decompress)):
-        try:
-            return [(f"{how}-inflated", inflate(data))]
-        except (zlib.error, OSError, EOFError):
-            continue
-    return []
+    """Only data that starts as a zlib stream (the header zlib itself checks: deflate, a checksum that
+    divides by 31) or a gzip member is tried: a journal holds a million strings that are neither."""
+    if data[:2] == GZIP:
+        how, inflate = "gzip", gzip.decompress
+    elif len(data) >= 2 and data[0] & 0x0F == 8 and int.from_bytes(data[:2], "big") % 31 == 0:
+        how, inflate = "zlib", zlib.decompress
+    else:
+        return []
+    try:
+        return [(f"{how}-inflated", inflate(data))]
+    except (zlib.error, OSError, EOFError):
+        return []
 
 
 def sqlite_views(path: Path, name: str | None = None) -> list[Source]:

@@ -9,9 +9,10 @@ reader's `sim-card-reader`) are neither followed nor scanned.
 
 The needles are every card of the simulator's wallet (PAN, grouped, track 1, track 2, the track-2
 equivalent, in every encoding `bench.privacy` knows), each contact given with `--contacts` (a JSON list
-of objects with any of name, phone, email, wechat: what the cashier typed in), and, over all text, any
-Luhn-valid run of 13–19 digits at all. A finding names its source, offset, the needle's label and kind,
-and a context with every secret masked: the report never repeats what it found.
+of objects with any of name, phone, email, wechat — wechat_id and note too — as the cashier typed them
+in), and, over all text, any Luhn-valid run of 13–19 digits at all. A finding names its source, offset,
+the needle's label and kind, and a context with every secret masked: the report never repeats what it
+found.
 
 On POSIX the files that hold secrets must be readable by their owner only (no group or other bits, as
 0600): every SQLite database and its -wal, -shm or -journal, every key (`*.key`, and a key's temporary
@@ -145,31 +146,37 @@ class Scanner:
         kind = kind_of(path.name, _head(path))
         entry: dict[str, Any] = {"path": name, "kind": kind, "bytes": 0, "sources": 0, "findings": 0}
         self.files.append(entry)
-        if self.check_modes:
+        try:
             mode = stat.S_IMODE(path.lstat().st_mode)
+            data = path.read_bytes()
+        except OSError as exc:
+            self.unreadable.append({"path": name, "kind": kind, "error": f"{type(exc).__name__}: {exc}"})
+            return
+        if self.check_modes:
             entry["mode"] = f"{mode:04o}"
             entry["owner_only_required"] = kind in PRIVATE
             entry["mode_ok"] = kind not in PRIVATE or not mode & 0o077
+        entry["bytes"] = len(data)
         before = len(self.findings)
-        try:
-            data = path.read_bytes()
-            entry["bytes"] = len(data)
-            for source, content in views_of(name, path, data):
-                entry["sources"] += 1
-                self.source(source, content)
-        except (OSError, sqlite3.DatabaseError, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError,
-                NotImplementedError, RecursionError) as exc:
-            # A file, database or zip that cannot be read through cannot be vouched for: what it hides was
-            # not seen. (RuntimeError: an encrypted zip member; NotImplementedError: an unknown compression.)
-            self.unreadable.append({"path": name, "kind": kind, "error": f"{type(exc).__name__}: {exc}"})
+        self.findings += scan(self.needles, self._counted(entry, views_of(name, path, data)))
         entry["findings"] = len(self.findings) - before
 
-    def source(self, name: str, data: bytes) -> None:
-        self.sources += 1
-        self.source_bytes += len(data)
-        self.findings += scan(self.needles, [(name, data)])
-        if (text := text_of(name, data)) is not None:
-            self.findings += scan_card_numbers([(name, text)])
+    def _counted(self, entry: dict[str, Any], sources: Iterator[Source]) -> Iterator[Source]:
+        """Each source on its way to the needles: counted, and its text through the Luhn scan. A database
+        or zip that cannot be read through is reported, not vouched for: what it hides was not seen."""
+        try:
+            for name, data in sources:
+                entry["sources"] += 1
+                self.sources += 1
+                self.source_bytes += len(data)
+                if (text := text_of(name, data)) is not None:
+                    self.findings += scan_card_numbers([(name, text)])
+                yield name, data
+        except (OSError, sqlite3.DatabaseError, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError,
+                NotImplementedError, RecursionError) as exc:
+            # RuntimeError: an encrypted zip member; NotImplementedError: a compression zipfile cannot undo.
+            self.unreadable.append({"path": entry["path"], "kind": entry["kind"],
+                                    "error": f"{type(exc).__name__}: {exc}"})
 
     def tree(self, root: Path) -> None:
         """Every file below `root`, in name order; symlinks and special files are listed, not read."""
@@ -188,7 +195,7 @@ class Scanner:
 
     def mode_failures(self) -> list[dict[str, Any]]:
         return [{"path": f["path"], "kind": f["kind"], "mode": f["mode"], "required": "0600 (no group or other bits)"}
-                for f in self.files if self.check_modes and not f["mode_ok"]]
+                for f in self.files if f.get("mode_ok") is False]
 
 
 def control(needles: list[Needle], contacts: list[Mapping[str, str]], *, check_modes: bool) -> dict[str, Any]:

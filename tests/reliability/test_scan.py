@@ -14,6 +14,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -133,6 +134,20 @@ def test_the_command_exits_0_clean_1_on_a_finding_2_when_it_cannot_start(demo, t
     missing = subprocess.run([sys.executable, "-m", "bench.scan", str(tmp_path / "nowhere")], cwd=ROOT,
                              capture_output=True, text=True)
     assert missing.returncode == 2 and "no such data directory" in missing.stderr and not missing.stdout
+
+
+def test_a_package_that_cannot_be_opened_is_reported_and_its_bytes_still_scanned(tmp_path):
+    whole = tmp_path / "whole.zip"
+    with zipfile.ZipFile(whole, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("case.json", json.dumps({"card": WALLET["amex"].pan}))
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "evidence-1.zip").write_bytes(whole.read_bytes()[:-30])  # the central directory cut short
+    (data_dir / "evidence-1.zip").chmod(0o600)
+    report = scan_data_dir(data_dir)
+    assert [(u["path"], u["kind"]) for u in report["unreadable"]] == [("evidence-1.zip", "evidence package")]
+    assert "BadZipFile" in report["unreadable"][0]["error"]
+    assert {f["needle"] for f in report["findings"]} >= {"card amex (PAN, utf-8)"} and not report["clean"]
 
 
 @pytest.mark.parametrize(("contacts", "named"), [
