@@ -29,6 +29,7 @@ import sqlite3
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -82,13 +83,17 @@ class Points:
         self.kill_at = kill_at
         self.armed = False
         self.count = 0
+        self.on_point: Callable[[str], None] | None = None  # told of each point instead of the bench (the soak)
         self._kinds: list[str] = []  # what the transaction now open has inserted
 
     def hit(self, name: str) -> None:
         if not self.armed:
             return
         self.count += 1
-        self.link.note("point", self.count, name)
+        if self.on_point is not None:
+            self.on_point(name)
+        else:
+            self.link.note("point", self.count, name)
         if self.count == self.kill_at:
             os.kill(os.getpid(), signal.SIGKILL)
 
@@ -332,7 +337,7 @@ async def _run(job: dict[str, Any], link: Link, points: Points) -> dict[str, Any
     try:
         await replay.start()
         points.armed = True
-        return await sell(replay, link, job)
+        return await sell(replay, link, job, points)
     finally:
         await replay.close()
 
@@ -360,6 +365,7 @@ class ChildRun:
     points: list[str] = field(default_factory=list)
     exitcode: int | None = None
     rss_kb: list[tuple[float, int]] = field(default_factory=list)  # (seconds since start, VmRSS) when sampled
+    progress: list[tuple[int, float]] = field(default_factory=list)  # (sales done, seconds since start)
 
     @property
     def killed(self) -> bool:
@@ -369,7 +375,7 @@ class ChildRun:
 def context() -> Any:
     """Children forked from a server that has already imported the agent: a start costs milliseconds."""
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["bench.agent_process"])
+    ctx.set_forkserver_preload(["bench.agent_process", "bench.soak_cashier"])
     return ctx
 
 
@@ -384,7 +390,8 @@ class DeviceHost:
         return {"urls": self.devices.urls, "acquirer_port": self.devices.acquirer.port,
                 "smtp_port": self.smtp_port, **job}
 
-    async def run(self, ctx: Any, job: dict[str, Any], *, sample_rss: float | None = None) -> ChildRun:
+    async def run(self, ctx: Any, job: dict[str, Any], *, sample_rss: float | None = None,
+                  on_progress: Callable[[int, float], None] | None = None) -> ChildRun:
         from simulator.replay.devices import printer_command
 
         loop = asyncio.get_running_loop()
@@ -435,6 +442,10 @@ class DeviceHost:
                         run.points.append(message[2])
                     elif message[0] == "done":
                         run.summary = message[1]
+                    elif message[0] == "progress":
+                        run.progress.append((message[1], round(time.monotonic() - began, 2)))
+                        if on_progress is not None:
+                            on_progress(*run.progress[-1])
                     else:
                         task = loop.create_task(reply(message))
                         replies.add(task)
