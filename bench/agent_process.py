@@ -154,6 +154,24 @@ def _mtis(data: bytes) -> list[str]:
     return found
 
 
+class SyncedClock(VirtualClock):
+    """The agent's virtual clock, which tells the bench each time it moves, so the devices' clock follows:
+    a card reader waiting to resend a frame the line garbled waits on the same time as the agent."""
+
+    def __init__(self, link: Link, start: datetime | None = None) -> None:
+        super().__init__(start)
+        self._link = link
+
+    def jump(self) -> bool:
+        moved = super().jump()
+        self._link.note("clock", self.now())
+        return moved
+
+    def advance(self, seconds: float) -> None:
+        super().advance(seconds)
+        self._link.note("clock", self.now())
+
+
 # -- the devices, seen from the child ------------------------------------------------------------------
 
 
@@ -208,8 +226,7 @@ class ProcessReplay(Replay):
     def __init__(self, scenario: Scenario, workdir: Path, link: Link, job: dict[str, Any],
                  start: datetime | None = None) -> None:
         super().__init__(scenario, workdir, seed=job.get("seed"))
-        if start is not None:
-            self.clock = VirtualClock(start)
+        self.clock = SyncedClock(link, start or scenario.start)
         self.link = link
         self.job = job
 
@@ -380,10 +397,12 @@ def context() -> Any:
 
 
 class DeviceHost:
-    """Serves one child at a time: does its device steps at the bench's devices and hears its points."""
+    """Serves one child at a time: does its device steps at the bench's devices, hears its points, and
+    moves the devices' clock with the agent's."""
 
-    def __init__(self, devices: Simulated, smtp_port: int) -> None:
+    def __init__(self, devices: Simulated, clock: VirtualClock, smtp_port: int) -> None:
         self.devices = devices
+        self.clock = clock  # the devices' clock: it follows the agent's
         self.smtp_port = smtp_port
 
     def job(self, **job: Any) -> dict[str, Any]:
@@ -442,6 +461,10 @@ class DeviceHost:
                         run.points.append(message[2])
                     elif message[0] == "done":
                         run.summary = message[1]
+                    elif message[0] == "clock":
+                        ahead = (message[1] - self.clock.now()).total_seconds()
+                        if ahead > 0:
+                            self.clock.advance(ahead)
                     elif message[0] == "progress":
                         run.progress.append((message[1], round(time.monotonic() - began, 2)))
                         if on_progress is not None:

@@ -78,10 +78,11 @@ async def _run(scenario_path: Path, workdir: Path, kill_at: int | None, seed: in
     workdir.mkdir(parents=True)
     inbox: list[str] = []
     with smtp_server(inbox) as smtp_port:
-        devices = await start_devices(settings, VirtualClock(scenario.start), seed)
+        clock = VirtualClock(scenario.start)
+        devices = await start_devices(settings, clock, seed)
         outcome = Outcome(kill_at, "")
         try:
-            first = await _kill_and_recover(DeviceHost(devices, smtp_port), ctx, scenario_path, workdir, kill_at,
+            first = await _kill_and_recover(DeviceHost(devices, clock, smtp_port), ctx, scenario_path, workdir, kill_at,
                                             seed, outcome)
         finally:
             await devices.close()

@@ -71,9 +71,10 @@ def rss(samples: list[tuple[float, int]], sales: int) -> dict[str, Any]:
 async def soak(sales: int, seed: int, workdir: Path, paper_out: Path, *, progress: bool = False) -> dict[str, Any]:
     settings = Settings(journal=JournalSettings(workdir / "journal.sqlite"))
     workdir.mkdir(parents=True, exist_ok=True)
-    devices = await start_devices(settings, VirtualClock(datetime.fromisoformat(DEFAULT_START)), seed)
+    clock = VirtualClock(datetime.fromisoformat(DEFAULT_START))
+    devices = await start_devices(settings, clock, seed)
     try:
-        host = DeviceHost(devices, smtp_port=0)
+        host = DeviceHost(devices, clock, smtp_port=0)
         began = time.perf_counter()
         run = await host.run(context(), host.job(mode="soak", workdir=str(workdir), seed=seed, sales=sales,
                                                  progress_every=max(1, sales // 20)),
