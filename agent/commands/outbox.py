@@ -1,5 +1,6 @@
 """`recoup outbox`: the messages drafted for customers — list them, read one exactly as the customer will,
-send it, and record what a person did with one (a call, a message sent by hand).
+send it, and record what a person did with one (a call, a message sent by hand) or what the customer said
+of a delivery left unknown.
 
 Customers' addresses are shown masked only, as everywhere else. Reading the contacts needs the contact
 key, as `recoup contacts list` does.
@@ -16,9 +17,9 @@ from agent.contacts import ContactKeyError, ContactStore
 from agent.journal import Journal, JournalError
 from agent.keys import KeyFileError, load_key
 from agent.notify import Notifier, NotifyError, SendResult
-from agent.notify.sender import BY_HAND_CHANNELS, MISSED_OUTCOMES, REACHED_OUTCOMES, REFUSALS, SEND_CHANNELS
+from agent.notify.sender import BY_HAND_CHANNELS, RECORD_OUTCOMES, REFUSALS, SEND_CHANNELS
 
-STATES = ("drafted", "sent", "failed", "refused")
+STATES = ("drafted", "sent", "failed", "refused", "unknown")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,7 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     commands.add_parser(
         "list", help="every draft with its state",
         description="Every draft, oldest first: id, case, when drafted (local time), template, state "
-        "(drafted, sent, failed, refused), channel, masked address, attempts and the next automatic try.",
+        "(drafted, sent, failed, refused, or unknown: a delivery was under way when the agent stopped, so it "
+        "may have reached the customer), channel, masked address, attempts and the next automatic try.",
     ).set_defaults(func=run)
     show = commands.add_parser(
         "show", help="the exact message, before sending",
@@ -44,19 +46,23 @@ def register(sub: argparse._SubParsersAction) -> None:
         "send", help="send a draft now",
         description="Send a draft now by the customer's preferred channel, or by --channel. A customer who "
         "prefers a phone call or WeChat is contacted by a person: the draft stays in the outbox. A failed "
-        "delivery is tried again after 1, 5 and 30 minutes (by `recoup outbox retry` or the agent). Exit "
+        "delivery is tried again after 1, 5 and 30 minutes (by `recoup outbox retry` or the agent). A draft "
+        "in the unknown state may already have reached the customer: it is sent only with --again. Exit "
         "status 1 when the message was not sent.")
     send.add_argument("draft", type=int, metavar="ID")
     send.add_argument("--channel", choices=SEND_CHANNELS, help="instead of the customer's preferred channel")
+    send.add_argument("--again", action="store_true",
+                      help="send a draft in the unknown state all the same, knowing the customer may get it twice")
     send.add_argument("--who", default="cashier", help="who is sending, for the contact log (default: cashier)")
     send.set_defaults(func=run)
     record = commands.add_parser(
         "record", help="record a call or a message sent by hand",
         description="Record what a person did with a draft: reached, sent_by_hand or left_message count as "
-        "delivered; no_answer, busy or wrong_number as a failed attempt. Either takes the draft out of "
-        "automatic retries.")
+        "delivered; no_answer, busy or wrong_number as a failed attempt. For a draft in the unknown state, "
+        "received or not_received records what the customer said of the delivery that was under way. Any "
+        "of them takes the draft out of automatic retries.")
     record.add_argument("draft", type=int, metavar="ID")
-    record.add_argument("--outcome", required=True, choices=REACHED_OUTCOMES + MISSED_OUTCOMES)
+    record.add_argument("--outcome", required=True, choices=RECORD_OUTCOMES)
     record.add_argument("--channel", choices=BY_HAND_CHANNELS,
                         help="how the customer was contacted (default: their preferred channel)")
     record.add_argument("--who", default="cashier", help="who made the contact (default: cashier)")
@@ -105,6 +111,9 @@ def _list(notifier: Notifier, args: argparse.Namespace) -> int:
 def _show(notifier: Notifier, args: argparse.Namespace) -> int:
     preview = notifier.preview(args.draft)
     print(f"draft {preview.draft_id} · case {preview.case_id} · {preview.template} · {preview.state}")
+    if preview.state == "unknown":
+        print(f"may have reached the customer: `recoup outbox record {preview.draft_id} --outcome received` (or "
+              f"not_received) once they say, or `recoup outbox send {preview.draft_id} --again`")
     if preview.refusal:
         print(f"would not be sent: {REFUSALS[preview.refusal]}")
     elif preview.channel == "outbox":
@@ -119,7 +128,7 @@ def _show(notifier: Notifier, args: argparse.Namespace) -> int:
 
 
 def _send(notifier: Notifier, args: argparse.Namespace) -> int:
-    result = notifier.send(args.draft, args.channel, who=args.who)
+    result = notifier.send(args.draft, args.channel, who=args.who, again=args.again)
     print(_said(result))
     return 0 if result.state in ("sent", "outbox") else 1
 

@@ -3,6 +3,10 @@
 The journal is the notifier's only state: a cashier's `recoup outbox send` in one process and the agent's
 retries in another agree on what was sent because both read it here, and a restart loses nothing.
 A draft is named by the journal sequence number of its `notification_drafted` event.
+
+A delivery is journaled as under way (`notification_sending`) before the relay or gateway is called, and
+its outcome after. A draft whose latest event is a delivery under way, with no outcome after it, is
+`unknown`: the process stopped while the message was on its way, so it may have reached the customer.
 """
 
 from __future__ import annotations
@@ -14,11 +18,13 @@ from agent.journal import Event, Journal
 from agent.notify.errors import NotifyError
 from agent.outbox import DRAFTED
 
+SENDING = "notification_sending"
 SENT = "notification_sent"
 FAILED = "notification_failed"
 REFUSED = "notification_refused"
-KINDS = (SENT, FAILED, REFUSED)
-STATES = {SENT: "sent", FAILED: "failed", REFUSED: "refused"}
+KINDS = (SENDING, SENT, FAILED, REFUSED)
+UNKNOWN = "unknown"
+STATES = {SENDING: UNKNOWN, SENT: "sent", FAILED: "failed", REFUSED: "refused"}
 # Outcomes of an automatic delivery; people record their own (reached, no_answer, ...).
 DELIVERED, RETRYING, GAVE_UP = "sent", "failed", "failed_final"
 
@@ -46,12 +52,13 @@ class History:
 
     @property
     def state(self) -> str:
-        """drafted, sent, failed or refused: where the latest attempt left the draft."""
+        """drafted, sent, failed, refused or unknown: where the latest attempt left the draft."""
         return STATES[self.events[-1].kind] if self.events else "drafted"
 
     @property
     def attempts(self) -> int:
-        return sum(event.kind in (SENT, FAILED) for event in self.events)
+        """Attempts begun: a delivery's `sending` and its outcome carry the same number."""
+        return max((event.payload["attempt"] for event in self.events if event.kind != REFUSED), default=0)
 
     @property
     def last(self) -> Event | None:

@@ -7,6 +7,11 @@ phone and WeChat are done by a person, so those drafts stay in the outbox until 
 went. Every attempt — by the agent or by a person — is one `notification_sent` or `notification_failed`
 event on the case's stream, which the case store counts as a contact attempt.
 
+Write before the wire: a delivery is journaled as under way (`notification_sending`, which the case store
+does not count) and committed before the relay or gateway hears of it. If the process stops between the
+wire and the outcome, the draft is left `unknown` — it may have reached the customer — and nothing sends
+it again unasked: a person checks with the customer and records what happened, or sends it again on purpose.
+
 Retries are driven by the caller's clock and read from the journal (`retry_due`, `next_retry_at`), so a
 failure seen by the CLI in one process is retried by whichever process calls `retry_due` next, and a
 restart loses no pending retry. Sending is blocking network I/O: call it off the cashier's event loop.
@@ -27,15 +32,17 @@ from agent.notify.history import (
     GAVE_UP,
     REFUSED,
     RETRYING,
+    SENDING,
     SENT,
     STATES,
+    UNKNOWN,
     Draft,
     History,
     histories,
     history_of,
     read_draft,
 )
-from agent.notify.message import DEFAULT_LANGUAGE, compose, language_of, masked_address, scrub
+from agent.notify.message import DEFAULT_LANGUAGE, Message, compose, language_of, masked_address, scrub
 from agent.notify.settings import NotifySettings
 from agent.notify.sms import SmsChannel
 from agent.notify.smtp import EmailChannel
@@ -49,6 +56,9 @@ SEND_CHANNELS = (EMAIL, SMS, OUTBOX)
 BY_HAND_CHANNELS = ("phone", "sms", "email", "wechat")
 REACHED_OUTCOMES = ("reached", "sent_by_hand", "left_message")
 MISSED_OUTCOMES = ("no_answer", "busy", "wrong_number")
+# What the customer said of a delivery left unknown: the outcome of that attempt, not a new one.
+SETTLED_OUTCOMES = ("received", "not_received")
+RECORD_OUTCOMES = REACHED_OUTCOMES + MISSED_OUTCOMES + SETTLED_OUTCOMES
 AGENT = "agent"
 REFUSALS = {
     "no_contact": "no contact was recorded for this case",
@@ -56,6 +66,18 @@ REFUSALS = {
     "declined": "the customer declined to leave contact details",
     "purged": "the customer's details were purged when their retention ended",
 }
+
+
+def unknown_refusal(history: History) -> str:
+    """Why a draft left `unknown` is not sent, and the two ways out of it."""
+    sending, draft_id = history.last, history.draft.draft_id
+    assert sending is not None and sending.kind == SENDING
+    fields = sending.payload
+    when = sending.at.astimezone().strftime("%Y-%m-%d %H:%M")
+    return (f"draft {draft_id} may have reached the customer: attempt {fields['attempt']} by {fields['channel']} "
+            f"to {fields['to']} ({fields['who']}, {when}) was under way and how it ended was never recorded. "
+            f"Check with the customer, then record what they say: `recoup outbox record {draft_id} --outcome "
+            f"received` (or not_received); or send it again on purpose: `recoup outbox send {draft_id} --again`")
 
 
 @dataclass(frozen=True)
@@ -150,9 +172,10 @@ class Notifier:
 
     # -- sending -----------------------------------------------------------------------------------
 
-    def send(self, draft_id: int, channel: str | None = None, *, who: str = AGENT) -> SendResult:
+    def send(self, draft_id: int, channel: str | None = None, *, who: str = AGENT, again: bool = False) -> SendResult:
         """Send a draft now, by `channel` or the customer's preferred one. A draft already sent is not
-        sent again; a failed or refused one may be tried again (its attempt count goes on)."""
+        sent again; a failed or refused one may be tried again (its attempt count goes on). A draft whose
+        last delivery may have reached the customer (`unknown`) is sent only `again` on purpose."""
         if channel is not None and channel not in SEND_CHANNELS:
             raise NotifyError(f"cannot send by {channel!r}; use one of {', '.join(SEND_CHANNELS)}")
         draft = read_draft(self._journal, draft_id)
@@ -162,7 +185,10 @@ class Notifier:
             when = history.last.at.astimezone().strftime("%Y-%m-%d %H:%M")
             raise NotifyError(f"draft {draft_id} was already sent ({history.last.payload['channel']}, {when}); "
                               f"a customer is not sent the same message twice")
-        return self._attempt(draft, history.attempts + 1, channel, who, retrying=False)
+        if history.state == UNKNOWN and not again:
+            raise NotifyError(unknown_refusal(history))
+        return self._attempt(draft, history.attempts + 1, channel, who, retrying=False,
+                             again=history.state == UNKNOWN)
 
     def retry_due(self, now: datetime | None = None) -> list[SendResult]:
         """Try again every automatic delivery whose back-off has run out by `now` (default: the clock's)."""
@@ -177,14 +203,17 @@ class Notifier:
         return results
 
     def record(self, draft_id: int, outcome: str, *, who: str, channel: str | None = None) -> SendResult:
-        """Record what a person did with a draft: called, or sent it by hand. This takes the draft out of
-        automatic retries — a person has taken it over."""
-        if outcome not in REACHED_OUTCOMES + MISSED_OUTCOMES:
-            raise NotifyError(f"unknown outcome {outcome!r}; use one of "
-                              f"{', '.join(REACHED_OUTCOMES + MISSED_OUTCOMES)}")
+        """Record what a person did with a draft: called, or sent it by hand; or what the customer said of
+        a delivery left unknown (received or not_received). This takes the draft out of automatic
+        retries — a person has taken it over."""
+        if outcome not in RECORD_OUTCOMES:
+            raise NotifyError(f"unknown outcome {outcome!r}; use one of {', '.join(RECORD_OUTCOMES)}")
         if channel is not None and channel not in BY_HAND_CHANNELS:
             raise NotifyError(f"unknown channel {channel!r}; use one of {', '.join(BY_HAND_CHANNELS)}")
         draft = read_draft(self._journal, draft_id)
+        history = history_of(self._journal, draft)
+        if outcome in SETTLED_OUTCOMES:
+            return self._settle(history, outcome, who, channel)
         reached = self._reach(draft)
         if isinstance(reached, str):
             return self._refuse(draft, channel, reached, who)
@@ -193,14 +222,34 @@ class Notifier:
         if to is None:
             raise NotifyError(f"the customer left no address for {channel}")
         kind = SENT if outcome in REACHED_OUTCOMES else FAILED
-        attempt = history_of(self._journal, draft).attempts + 1
+        attempt = history.attempts + 1
         with self._journal.transaction():
             self._append(kind, draft, channel=channel, to=to, outcome=outcome, attempt=attempt, who=who)
             if kind == SENT:
                 self._delivered(draft, f"{outcome} ({channel}), recorded by {who}")
         return SendResult(draft_id, STATES[kind], channel, to, outcome, attempt)
 
-    def _attempt(self, draft: Draft, attempt: int, channel: str | None, who: str, *, retrying: bool) -> SendResult:
+    def _settle(self, history: History, outcome: str, who: str, channel: str | None) -> SendResult:
+        """The outcome of the delivery left unknown, as the customer told it: that attempt's channel,
+        address and number. The contact is not needed — nobody is reached by recording it."""
+        draft, sending = history.draft, history.last
+        if history.state != UNKNOWN or sending is None:
+            raise NotifyError(f"draft {draft.draft_id} has no delivery of unknown outcome (it is {history.state}); "
+                              f"{outcome} is what the customer said of one")
+        sent_by = sending.payload["channel"]
+        if channel not in (None, sent_by):
+            raise NotifyError(f"the delivery left unknown went by {sent_by}, not {channel}")
+        kind = SENT if outcome == "received" else FAILED
+        attempt = sending.payload["attempt"]
+        with self._journal.transaction():
+            self._append(kind, draft, channel=sent_by, to=sending.payload["to"], outcome=outcome, attempt=attempt,
+                         who=who)
+            if kind == SENT:
+                self._delivered(draft, f"received by {sent_by}, as the customer told {who}")
+        return SendResult(draft.draft_id, STATES[kind], sent_by, sending.payload["to"], outcome, attempt)
+
+    def _attempt(self, draft: Draft, attempt: int, channel: str | None, who: str, *, retrying: bool,
+                 again: bool = False) -> SendResult:
         reached = self._reach(draft)
         if isinstance(reached, str):
             return self._refuse(draft, channel, reached, who)
@@ -212,19 +261,16 @@ class Notifier:
         to = self._to(details, channel)
         try:
             address = self._address(channel, details)
-            if channel == EMAIL:
-                assert self._email is not None
-                self._email.deliver(address, message.subject, message.body, self._clock.now())
-            else:
-                assert self._sms is not None
-                self._sms.deliver(address, message.body)
         except NotifyError as exc:
             if not retrying:
                 raise
             error = ChannelError(str(exc), permanent=True)  # the settings changed since the first try
-        except ChannelError as exc:
-            error = exc
         else:
+            # Write before the wire: committed before the relay or gateway hears of it, so a stop before the
+            # outcome leaves a record that the message may have gone.
+            self._append(SENDING, draft, channel=channel, to=to, attempt=attempt, who=who, again=again or None)
+            error = self._deliver(channel, address, message)
+        if error is None:
             with self._journal.transaction():
                 self._append(SENT, draft, channel=channel, to=to, outcome=DELIVERED, attempt=attempt, who=who)
                 self._delivered(draft, f"sent by {channel}")
@@ -237,6 +283,18 @@ class Notifier:
                              error=text)
         retry_at = None if final else event.at + timedelta(seconds=backoff[attempt - 1])
         return SendResult(draft.draft_id, "failed", channel, to, outcome, attempt, text, retry_at)
+
+    def _deliver(self, channel: str, address: str, message: Message) -> ChannelError | None:
+        try:
+            if channel == EMAIL:
+                assert self._email is not None
+                self._email.deliver(address, message.subject, message.body, self._clock.now())
+            else:
+                assert self._sms is not None
+                self._sms.deliver(address, message.body)
+        except ChannelError as exc:
+            return exc
+        return None
 
     def _delivered(self, draft: Draft, how: str) -> None:
         """An e-receipt is the whole of what its case owed the customer: once it reached them, the case is
@@ -256,10 +314,11 @@ class Notifier:
         return SendResult(draft.draft_id, "refused", channel, None, reason=reason)
 
     def _append(self, kind: str, draft: Draft, **fields: Any) -> Event:
-        # Exactly the keys the case store reads as a contact attempt, plus the draft they belong to.
+        # Exactly the keys the case store reads as a contact attempt, plus the draft they belong to; a
+        # delivery under way has no outcome yet, and `again` marks one sent again on purpose.
         payload = {"draft": draft.draft_id, "case_id": draft.case_id, "template": draft.template,
                    "contact_id": draft.contact_id, **{key: value for key, value in fields.items()
-                                                      if key != "error" or value is not None}}
+                                                      if key not in ("error", "again") or value is not None}}
         return self._journal.append(kind, payload, stream=draft.case_id, at=self._clock.now())
 
     # -- the customer ------------------------------------------------------------------------------

@@ -1,10 +1,14 @@
 """A counter desk for the notification tests: a journal, contacts and the outbox on one virtual clock,
-the customer's test details, and relays that are down. Shared by the notifier, email, SMS and CLI tests."""
+the customer's test details, relays that are down, and a relay that sees what the journal file holds when
+a message reaches it. Shared by the notifier, email, SMS and CLI tests."""
 
 from __future__ import annotations
 
 import contextlib
+import shutil
 import socket
+import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -75,3 +79,45 @@ def down(**settings) -> NotifySettings:
     """Email and SMS configured at ports with nothing listening: every delivery fails at once."""
     return NotifySettings(smtp_host="127.0.0.1", smtp_port=free_port(), smtp_from="shop@example.com",
                           smtp_starttls=False, sms_url=f"http://127.0.0.1:{free_port()}/send", **settings)
+
+
+def kinds_on_disk(path: Path) -> list[str]:
+    """The notifier's events committed to the journal file, read through a connection of its own."""
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        return [kind for (kind,) in db.execute("SELECT kind FROM events WHERE kind LIKE 'notification_%' "
+                                               "AND kind != 'notification_drafted' ORDER BY seq")]
+
+
+class CrashingRelay:
+    """A mail relay's handler (aiosmtpd) that, as each message arrives, notes what the journal file holds and
+    copies the journal as a power cut at that moment would leave it: the message is taken, and the agent
+    never hears the answer. The copy is of the first message's moment."""
+
+    def __init__(self, journal: Path, image: Path) -> None:
+        self.journal, self.image = journal, image
+        self.on_disk: list[list[str]] = []  # per message received
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.on_disk.append(kinds_on_disk(self.journal))
+        if not self.messages:
+            for suffix in ("", "-wal"):
+                source = self.journal.with_name(self.journal.name + suffix)
+                if source.exists():
+                    shutil.copy(source, self.image.with_name(self.image.name + suffix))
+        self.messages.append(envelope.content)
+        return "250 OK"
+
+
+@contextlib.contextmanager
+def mail_relay(handler: object) -> Iterator[NotifySettings]:
+    """A real SMTP server on loopback with `handler`, and the settings that send e-mail to it."""
+    from aiosmtpd.controller import Controller
+
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield NotifySettings(smtp_host="127.0.0.1", smtp_port=controller.port, smtp_from="shop@example.com",
+                             smtp_starttls=False, smtp_timeout=5)
+    finally:
+        controller.stop()

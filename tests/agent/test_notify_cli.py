@@ -11,7 +11,7 @@ import pytest
 from agent.commands import outbox
 from agent.commands.contacts import KEY_ENV_VAR
 from agent.notify import NotifySettings
-from tests.agent.desk import E164, EMAIL, KEY, PHONE, Desk, down
+from tests.agent.desk import E164, EMAIL, KEY, PHONE, CrashingRelay, Desk, down, mail_relay
 
 
 def run(settings, *argv: str) -> int:
@@ -81,7 +81,7 @@ def test_send_by_hand_record_and_list(settings, drafts, output):
 
     assert run(settings, "list") == 0
     lines = output()[0].splitlines()
-    assert lines[-1] == "3 draft(s): 0 drafted, 1 sent, 1 failed, 1 refused"
+    assert lines[-1] == "3 draft(s): 0 drafted, 1 sent, 1 failed, 1 refused, 0 unknown"
     assert "sent" in lines[0] and "phone" in lines[0] and "1 try" in lines[0]
     assert "failed" in lines[1] and "z***@example.com" in lines[1] and "1 try, next" in lines[1]
     assert "refused" in lines[2] and "case-2" in lines[2]
@@ -115,10 +115,57 @@ def test_errors_are_one_line_on_stderr(settings, drafts, output, monkeypatch):
     assert "no journal at" in output()[1]
 
 
+@pytest.fixture
+def unknown(settings):
+    """A draft e-mailed by an agent that stopped the moment the relay took the message: the journal it left is
+    the command's. (The draft's id, the relay.)"""
+    desk = Desk(settings.journal.path.with_name("agent.sqlite"))
+    draft = desk.draft(desk.customer(email=EMAIL, channel="email"))
+    relay = CrashingRelay(desk.path, settings.journal.path)
+    with mail_relay(relay) as relay_settings:
+        desk.notifier(relay_settings).send(draft)
+    desk.journal.close()
+    return draft, relay
+
+
+def test_a_draft_that_may_have_reached_the_customer_is_not_sent_without_again(settings, unknown, output):
+    draft, relay = unknown
+    assert run(settings, "list") == 0
+    out, _ = output()
+    assert " unknown  email   z***@example.com       1 try" in out
+    assert out.splitlines()[-1] == "1 draft(s): 0 drafted, 0 sent, 0 failed, 0 refused, 1 unknown"
+    assert run(settings, "show", str(draft)) == 0
+    assert f"may have reached the customer: `recoup outbox record {draft} --outcome received`" in output()[0]
+
+    assert run(settings, "send", str(draft)) == 1
+    out, err = output()
+    assert out == "" and err.startswith(f"recoup outbox: draft {draft} may have reached the customer: attempt 1 by "
+                                        f"email to z***@example.com (agent, ")
+    assert err.endswith(f"Check with the customer, then record what they say: `recoup outbox record {draft} "
+                        f"--outcome received` (or not_received); or send it again on purpose: `recoup outbox "
+                        f"send {draft} --again`\n")
+    assert run(settings, "retry") == 0 and output()[0] == "no retries pending\n"
+    with mail_relay(relay) as relay_settings:
+        settings.notify = relay_settings
+        assert run(settings, "send", str(draft), "--again", "--who", "wang") == 0
+    assert output()[0] == f"sent draft {draft} by email to z***@example.com (attempt 2)\n"
+    assert len(relay.messages) == 2
+
+
+def test_recording_what_the_customer_said_closes_it(settings, unknown, output):
+    draft, _ = unknown
+    assert run(settings, "record", str(draft), "--outcome", "received", "--who", "wang") == 0
+    assert output()[0] == f"recorded draft {draft}: received by email z***@example.com (attempt 1, wang)\n"
+    assert run(settings, "send", str(draft), "--again") == 1
+    assert "was already sent" in output()[1]
+
+
 def test_the_outcome_must_be_one_a_person_can_record(settings, drafts, capsys):
     with pytest.raises(SystemExit):
         run(settings, "record", str(drafts[0]), "--outcome", "delivered")
     assert "invalid choice" in capsys.readouterr().err
+    assert run(settings, "record", str(drafts[0]), "--outcome", "received") == 1
+    assert "has no delivery of unknown outcome (it is drafted)" in capsys.readouterr().err
 
 
 def test_every_subcommand_has_help(capsys):

@@ -7,12 +7,13 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from agent.notify import FAILED, SENT, NotifySettings
+from agent.notify.history import SENDING
 from agent.notify.sms import fill
-from tests.agent.desk import E164, PHONE, Desk, free_port
+from tests.agent.desk import E164, PHONE, Desk, free_port, kinds_on_disk
 
 TOKEN_ENV = "TEST_SMS_TOKEN"
 
@@ -26,6 +27,7 @@ class Gateway(ThreadingHTTPServer):
         self.requests: list[tuple[str, dict, object]] = []
         self.hold = False
         self.release = threading.Event()
+        self.witness: Callable[[], None] | None = None  # called as each request arrives
 
     @property
     def url(self) -> str:
@@ -41,6 +43,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.server.requests.append((self.path, dict(self.headers), json.loads(body.decode("utf-8"))))
+        if self.server.witness:
+            self.server.witness()
         if self.server.hold:
             self.server.release.wait(10)
         self.send_response(self.server.status)
@@ -88,6 +92,15 @@ def test_the_default_body_carries_the_number_and_the_exact_text(desk):
     assert (sent["channel"], sent["to"], sent["outcome"], sent["who"]) == ("sms", "138****8000", "sent", "li")
     data = desk.file_bytes()
     assert PHONE.encode() not in data and E164.encode() not in data
+
+
+def test_the_attempt_is_on_disk_before_the_gateway_hears_of_it(desk):
+    draft, seen = texted(desk), []
+    with gateway() as server:
+        server.witness = lambda: seen.append(kinds_on_disk(desk.path))
+        result = desk.notifier(NotifySettings(sms_url=server.url)).send(draft)
+    assert seen == [[SENDING]] and result.state == "sent"
+    assert [(p["channel"], p["to"], p["attempt"]) for p in desk.payloads(SENDING)] == [("sms", "138****8000", 1)]
 
 
 def test_a_custom_body_and_token_header(desk, monkeypatch):
