@@ -16,8 +16,9 @@ from bench.agent_process import context
 from bench.crash import KINDS, crash_kind
 
 EVERY = 6
-# Where a kill once broke a recovery (tests/agent/test_wrong_card.py, test_printer_service.py say how).
-FOUND = {"void": "journal host_response", "print": "journal receipt_printed"}
+# Where a kill once broke a recovery (tests/agent/test_wrong_card.py, test_printer_service.py and
+# test_notify_unknown.py say how).
+FOUND = {"void": "journal host_response", "print": "journal receipt_printed", "notification": "send e-mail"}
 # What each kind must be seen to do, so that a scenario that stopped reaching its sends is not a pass.
 SENDS = {
     "sale": ("send acquirer 0200", "send printer"),
@@ -41,6 +42,7 @@ def test_an_agent_killed_at_points_of_every_kind_recovers_with_the_money_rules_k
     for kind, result in results.items():
         assert result["violations"] == [], kind
         assert result["problems"] == [], kind
+        assert result["e_mails_not_on_record"] == [], kind  # sent, yet a later send would repeat it
         assert result["runs"] == result["killed"] == result["recovered"] >= result["points"] // EVERY, kind
         named = result["named"]
         assert any(name.startswith("journal ") for name in named), kind
