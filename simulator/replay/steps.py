@@ -27,7 +27,7 @@ UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 MAX_DURATION = 3650 * UNITS["d"]  # ten years of virtual time: any counter's story, and exact when written back
 MAX_COUNT_DIGITS = 9
 CONTACT_FIELDS = ("name", "phone", "email", "wechat_id", "channel", "note", "consent")
-NOTIFICATION_STATES = ("drafted", "sent", "failed", "refused", "not_drafted")
+NOTIFICATION_STATES = ("drafted", "sent", "failed", "refused", "unknown", "not_drafted")
 CASE_STATES = ("open", "closed", "none")
 YES, NO = ("true", "yes", "on"), ("false", "no", "off")
 
