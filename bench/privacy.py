@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import ahocorasick
 import phonenumbers
 from phonenumbers import PhoneNumberFormat
 
@@ -188,19 +189,24 @@ def scan(needles: Iterable[Needle], sources: Iterable[Source]) -> list[Finding]:
     In a compressed picture any four bytes turn up by chance every few megabytes, so needles shorter than
     `SHORT` bytes (a two-character name in UTF-16 or GB18030) are not looked for in PNG data; text a PNG
     carries in clear still meets every longer spelling (UTF-8 of that name is six bytes)."""
-    folded_needles = [(needle, needle.pattern.lower()) for needle in needles]
+    # One pass per source for all needles (Aho-Corasick): a soak's hundreds of contacts make thousands of
+    # spellings, and a find per spelling per source would take hours. Bytes are searched as Latin-1 text,
+    # one character per byte, so offsets are byte offsets.
+    every, longer = ahocorasick.Automaton(), ahocorasick.Automaton()
+    for needle in needles:
+        pattern = needle.pattern.lower().decode("latin-1")
+        for automaton in (every, longer) if len(pattern) >= SHORT else (every,):
+            automaton.add_word(pattern, [*(automaton.get(pattern) if pattern in automaton else ()), needle])
+    for automaton in (every, longer):
+        automaton.make_automaton()
     findings: list[Finding] = []
     for source, data in sources:
-        folded = data.lower()
-        picture = data.startswith(PNG)
+        automaton = longer if data.startswith(PNG) else every
         hits: list[tuple[int, int, Needle]] = []
-        for needle, pattern in folded_needles:
-            if picture and len(pattern) < SHORT:
-                continue
-            at = folded.find(pattern)
-            while at >= 0:
-                hits.append((at, at + len(pattern), needle))
-                at = folded.find(pattern, at + 1)
+        if len(automaton):
+            for last, found in automaton.iter(data.lower().decode("latin-1")):
+                start = last + 1 - len(found[0].pattern)
+                hits += [(start, last + 1, needle) for needle in found]
         spans = _merged([(start, end, needle.label) for start, end, needle in hits])
         findings += [Finding(source, start, needle.label, needle.kind, _context(data, start, end, spans))
                      for start, end, needle in sorted(hits, key=lambda hit: (hit[0], hit[2].label))]
