@@ -41,7 +41,7 @@ from agent.station import Simulated
 from domain.clock import VirtualClock
 from drivers.printer import port as printer_port
 from simulator.replay import checks
-from simulator.replay.devices import reader_command
+from simulator.replay.devices import printer_command, reader_command
 from simulator.replay.engine import READS, Replay, StepFailed
 from simulator.replay.scenario import Scenario, load
 from simulator.replay.steps import AcquirerStep, PrinterStep, ReaderStep
@@ -411,8 +411,6 @@ class DeviceHost:
 
     async def run(self, ctx: Any, job: dict[str, Any], *, sample_rss: float | None = None,
                   on_progress: Callable[[int, float], None] | None = None) -> ChildRun:
-        from simulator.replay.devices import printer_command
-
         loop = asyncio.get_running_loop()
         ours, theirs = ctx.Pipe()
         process = ctx.Process(target=child_main, args=(theirs, job), daemon=True)

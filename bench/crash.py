@@ -40,7 +40,7 @@ from bench.agent_process import ChildRun, DeviceHost, context
 from domain.clock import VirtualClock
 from simulator import moneyrules
 from simulator.mailserver import smtp_server
-from simulator.replay.scenario import load
+from simulator.replay.scenario import Scenario, load
 
 ROOT = Path(__file__).resolve().parent.parent
 # The scenario of the library that walks each kind of money movement past its points.
@@ -83,7 +83,7 @@ async def _run(scenario_path: Path, workdir: Path, kill_at: int | None, seed: in
         devices = await start_devices(settings, clock, seed)
         outcome = Outcome(kill_at, "")
         try:
-            first = await _kill_and_recover(DeviceHost(devices, clock, smtp_port), ctx, scenario_path, workdir, kill_at,
+            first = await _kill_and_recover(DeviceHost(devices, clock, smtp_port), ctx, scenario, workdir, kill_at,
                                             seed, outcome)
         finally:
             await devices.close()
@@ -92,10 +92,10 @@ async def _run(scenario_path: Path, workdir: Path, kill_at: int | None, seed: in
     return outcome, first
 
 
-async def _kill_and_recover(host: DeviceHost, ctx: Any, scenario_path: Path, workdir: Path, kill_at: int | None,
+async def _kill_and_recover(host: DeviceHost, ctx: Any, scenario: Scenario, workdir: Path, kill_at: int | None,
                             seed: int, outcome: Outcome) -> ChildRun:
     devices = host.devices
-    scenario = load(scenario_path)
+    scenario_path = scenario.path
     first = await host.run(ctx, host.job(mode="scenario", scenario=str(scenario_path), workdir=str(workdir),
                                          seed=seed, kill_at=kill_at))
     if kill_at is not None:

@@ -76,7 +76,8 @@ def _charges(journal: Journal, ledger: Ledger, terminal: str, result: Audit) -> 
         if key in receipts:
             broken(f"two receipts queued for sale {key[0]} STAN {key[1]}")
         receipts[key] = minor
-    requests = [(event.stream, event.payload["request"]) for event in journal.events(kind="host_request")]
+    # every request is journaled on its sale's stream (agent.host)
+    requests = [(event.stream or "", event.payload["request"]) for event in journal.events(kind="host_request")]
     # A sale whose charge was taken back by an approved void is believed to hold nothing; a refund is a
     # charge of its own (negative) beside the sale's, which still holds the amount.
     cancels = {request["11"]: (stream, request["3"]) for stream, request in requests
@@ -87,7 +88,7 @@ def _charges(journal: Journal, ledger: Ledger, terminal: str, result: Audit) -> 
         if answered and answered[1] == VOID_CODE and response.get("39") == "00":
             for key in [key for key in receipts if key[0] == answered[0]]:
                 receipts[key] = 0
-    stans: dict[str, str | None] = {}
+    stans: dict[str, str] = {}
     for sale, request in requests:
         if request["t"] != SALE:
             continue
@@ -97,8 +98,7 @@ def _charges(journal: Journal, ledger: Ledger, terminal: str, result: Audit) -> 
         stans[stan] = sale
         entry = ledger.entry(terminal, stan)
         charged = entry.charge if entry is not None else 0
-        paid = result.paid.setdefault(sale or "?", 0)
-        result.paid[sale or "?"] = paid + charged
+        result.paid[sale] = result.paid.get(sale, 0) + charged
         if request["3"] != PURCHASE:  # a void or refund: what it gave back counts with its sale
             continue
         believed = receipts.pop((sale, stan), 0)
