@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,6 +49,9 @@ class Journal:
         self.path = path
         self.clock = clock
         self._projections = projections
+        # One connection, used from the event loop and from worker threads (the notifier sends on one):
+        # a transaction holds it, so two threads never both see "no transaction" and both BEGIN.
+        self._writing = threading.RLock()
 
     @classmethod
     def open(
@@ -116,7 +120,7 @@ class Journal:
 
     def transaction(self) -> _Transaction:
         """A write transaction: several appends (and key writes) that commit together or not at all."""
-        return _Transaction(self._db)
+        return _Transaction(self._db, self._writing)
 
     def _insert(self, kind: str, payload: dict[str, Any], text: str, stream: str | None, at: datetime) -> int:
         stamp = at.isoformat()
@@ -190,19 +194,28 @@ class Journal:
 class _Transaction:
     """BEGIN IMMEDIATE … COMMIT, nestable (inner levels join the outer one)."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: sqlite3.Connection, writing: threading.RLock) -> None:
         self._db = db
+        self._writing = writing
         self._outer = False
 
     def __enter__(self) -> None:
-        if not self._db.in_transaction:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._outer = True
+        self._writing.acquire()
+        try:
+            if not self._db.in_transaction:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._outer = True
+        except BaseException:
+            self._writing.release()
+            raise
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if not self._outer:
-            return
-        if exc_type is None:
-            self._db.execute("COMMIT")
-        else:
-            self._db.execute("ROLLBACK")
+        try:
+            if not self._outer:
+                return
+            if exc_type is None:
+                self._db.execute("COMMIT")
+            else:
+                self._db.execute("ROLLBACK")
+        finally:
+            self._writing.release()

@@ -1,6 +1,7 @@
 import os
 import sqlite3
 import stat
+import threading
 
 import pytest
 
@@ -132,3 +133,27 @@ def test_guard_lets_masked_and_non_card_data_through(payload):
 def test_a_hash_shaped_field_still_cannot_smuggle_a_pan():
     with pytest.raises(CardDataRefused):
         check_payload("x", {"card_hash": "4111111111111111"})
+
+
+def test_appends_from_several_threads_at_once_each_commit_whole(tmp_path):
+    """The agent journals from its event loop while the notifier sends on a worker thread, on one
+    connection. Both used to find no transaction open and both BEGIN: 'cannot start a transaction within
+    a transaction' (seen as the demo's e-mail step failing now and then)."""
+    journal = Journal.open(tmp_path / "j.sqlite")
+    errors: list[Exception] = []
+
+    def write(writer: int) -> None:
+        try:
+            for number in range(50):
+                journal.append("note", {"writer": writer, "number": number})
+        except Exception as exc:  # the test reports what any thread met
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(writer,)) for writer in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert journal.query("SELECT COUNT(*) FROM events WHERE kind = 'note'") == [(200,)]
+    journal.close()
