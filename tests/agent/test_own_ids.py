@@ -19,7 +19,9 @@ from agent.journal import CardDataRefused, Journal
 from agent.journal.guard import check_payload
 from agent.reconcile.settings import ReconcileSettings
 from agent.reconcile.settlement_file import Malformed, SettlementFile
-from domain.card import luhn_valid
+from bench.privacy import scan_card_numbers
+from bench.scan import scan_data_dir
+from domain.card import luhn_valid, mask_pan
 from simulator.cardreader.wallet import WALLET
 from tests.agent.rig import run
 
@@ -63,7 +65,7 @@ def test_a_reversal_queued_for_that_merchant_keeps_its_id_and_is_acknowledged(tm
 
 
 def test_a_journal_opened_without_the_ids_still_refuses_that_merchant_id(tmp_path):
-    with Journal.open(tmp_path / "j.sqlite") as journal, pytest.raises(CardDataRefused, match="898310\\*+0004"):
+    with Journal.open(tmp_path / "j.sqlite") as journal, pytest.raises(CardDataRefused, match=r"898310\*+0004"):
         journal.append("host_request", {"request": {"42": MERCHANT}})
 
 
@@ -92,7 +94,7 @@ def test_a_card_number_that_merely_contains_the_merchant_id_is_still_refused(bod
 
 
 def test_a_pan_in_field_42_is_refused_even_where_the_merchant_id_is_known():
-    with pytest.raises(CardDataRefused, match="field 'request.42'"):
+    with pytest.raises(CardDataRefused, match=r"field 'request\.42'"):
         check_payload("host_request", {"request": {"42": WALLET["amex"].pan}}, own_ids=OWN)
 
 
@@ -112,3 +114,13 @@ def test_the_settlement_file_reader_passes_over_a_merchant_id_column_that_passes
                     encoding="utf-8")
     [line] = list(SettlementFile(path, ReconcileSettings(), "CNY").read())
     assert not isinstance(line, Malformed) and line.terminal_id == TERMINAL
+
+
+def test_the_privacy_scan_reports_that_merchant_id_only_when_not_told_it_is_the_terminals_own(tmp_path):
+    text = f"MID {MERCHANT} TID {TERMINAL} card 4{MERCHANT}02"  # the last is a card that contains the id
+    found = [f.needle for f in scan_card_numbers([("paper", text)])]
+    assert found == [f"Luhn-valid digit run {mask_pan(MERCHANT)}", f"Luhn-valid digit run {mask_pan(f'4{MERCHANT}02')}"]
+    assert [f.needle for f in scan_card_numbers([("paper", text)], own_ids=OWN)] == found[1:]
+    (tmp_path / "receipt.txt").write_text(f"商户编号 MERCHANT NO {MERCHANT}\n", encoding="utf-8")
+    assert not scan_data_dir(tmp_path)["clean"]
+    assert scan_data_dir(tmp_path, own_ids=OWN)["findings_count"] == 0
