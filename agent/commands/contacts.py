@@ -70,7 +70,7 @@ def run(args: argparse.Namespace, settings) -> int:
         print(f"recoup contacts: no journal at {path}; check journal.path in the config", file=sys.stderr)
         return 1
     try:
-        with Journal.open(path, own_ids=settings.host.own_ids) as journal:
+        with Journal.open(path) as journal:
             if args.contacts_command == "purge":
                 return _purge(journal, args.older_than or timedelta(days=settings.contacts.retention_days))
             key = load_key(settings.contacts.key_file, KEY_ENV_VAR)

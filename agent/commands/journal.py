@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, settings) -> int:
-    with Journal.open(settings.journal.path, own_ids=settings.host.own_ids) as journal:
+    with Journal.open(settings.journal.path) as journal:
         if args.rebuild:
             journal.rebuild_projections()
         events = list(journal.events(kind=args.kind))[-args.last:] if args.last > 0 else []

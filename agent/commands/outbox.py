@@ -80,7 +80,7 @@ def run(args: argparse.Namespace, settings) -> int:
         print(f"recoup outbox: no journal at {path}; check journal.path in the config", file=sys.stderr)
         return 1
     try:
-        with Journal.open(path, own_ids=settings.host.own_ids) as journal:
+        with Journal.open(path) as journal:
             key = load_key(settings.contacts.key_file, KEY_ENV_VAR)
             contacts = ContactStore(journal, key, default_region=settings.contacts.default_region)
             # Until the config file has a [notify] section, the settings carry none: outbox only.
