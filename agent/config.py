@@ -59,6 +59,12 @@ class HostSettings:
         host, _, port = rest.rpartition(":")
         return host.strip("[]"), int(port)
 
+    @property
+    def own_ids(self) -> frozenset[str]:
+        """This terminal's identifiers as the acquirer gave them: what the journal's card-data guard and
+        the receipt door know are not card numbers, however many digits they have."""
+        return frozenset({self.terminal_id, self.merchant_id})
+
 
 PRINTER_COLUMNS = (32, 48)  # 58 mm and 80 mm paper
 RECEIPT_COPIES = ("merchant", "customer")

@@ -15,7 +15,7 @@ import json
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from agent import records
@@ -140,6 +140,7 @@ class Counter:
         auth_timeout: float = 30.0,
         max_reversal_failures: int = 5,
         store_line: str = "",
+        zone: tzinfo | None = None,
         on_change: Callable[[Screen], None] | None = None,
         on_prompt: Callable[[str, ShowPrompt], None] | None = None,
     ) -> None:
@@ -149,7 +150,7 @@ class Counter:
         self.reader = reader
         self.printer = printer
         self.screen = Screen()
-        self.outbox = Outbox(journal, store_line)
+        self.outbox = Outbox(journal, store_line, zone)
         self._hasher = hasher
         self._config = {"sale": {"auth_timeout": auth_timeout},
                         "network_drop": {"max_reversal_failures": max_reversal_failures}}

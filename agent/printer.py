@@ -16,6 +16,10 @@ the next sale finds out, instead of "unknown" until the first receipt.
 The printer is talked to through python-escpos connectors, which block: each exchange runs on a worker
 thread while the journal is only ever written from the event loop. The wait for a status reply is a
 timer on the agent's clock, so a silent printer costs virtual time under test, not wall time.
+
+Times print on the store's wall clock (`[cases] timezone`), not the PC's: counter PCs are often left on
+UTC, and the customer's paper must say when they paid in the shop's own time. With no zone configured
+the PC's own zone is the store's.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import tzinfo
 from typing import Any
 
 from agent.config import PrinterSettings, StoreSettings
@@ -88,9 +92,10 @@ def jobs_on_record(journal: Journal, stream: str | None = None) -> dict[str, Job
 
 class PrinterService:
     def __init__(self, journal: Journal, clock: Clock, settings: PrinterSettings, store: StoreSettings, *,
-                 terminal_id: str = "", merchant_id: str = "", on_event: Callable[[Any], None],
-                 port: Callable[[], PrinterPort] | None = None) -> None:
+                 terminal_id: str = "", merchant_id: str = "", zone: tzinfo | None = None,
+                 on_event: Callable[[Any], None], port: Callable[[], PrinterPort] | None = None) -> None:
         self._journal = journal
+        self._zone = zone
         self._clock = clock
         self._settings = settings
         self._store = Store(name=store.name, address=store.address, phone=store.phone, terminal_id=terminal_id,
@@ -175,7 +180,8 @@ class PrinterService:
     async def _print(self, job: Job) -> None:
         duplicate = job.duplicate
         try:
-            receipt = receipt_from_document(job.document, self._store, tz=datetime.now().astimezone().tzinfo)
+            zone = self._zone if self._zone is not None else self._clock.now().astimezone().tzinfo
+            receipt = receipt_from_document(job.document, self._store, tz=zone)
             data = render(receipt, columns=self._settings.columns, duplicate=duplicate, copies=self._settings.copies)
         except ValueError as exc:  # our own flows wrote it: a bug, kept on record with the job still open
             self._journal.append("print_refused", {"receipt_id": job.receipt_id, "error": str(exc)},

@@ -71,7 +71,7 @@ class Station:
         try:
             reader_url, host_address, printer_url = _urls(settings, sim)
             settings.journal.path.parent.mkdir(parents=True, exist_ok=True)
-            journal = Journal.open(settings.journal.path, clock=clock)
+            journal = Journal.open(settings.journal.path, clock=clock, own_ids=settings.host.own_ids)
         except BaseException:
             await _close(closers)
             raise
@@ -93,11 +93,11 @@ class Station:
                                        baudrate=settings.reader.baudrate, listener=device_event)
             printer = PrinterService(journal, clock, replace(settings.printer, url=printer_url), settings.store,
                                      terminal_id=settings.host.terminal_id, merchant_id=settings.host.merchant_id,
-                                     on_event=device_event)
+                                     zone=settings.cases.zone, on_event=device_event)
             counter = Counter(journal, clock, hasher=hasher, host=host, reader=reader, printer=printer,
                               auth_timeout=settings.host.auth_timeout,
                               max_reversal_failures=settings.host.reversal_escalate_after,
-                              store_line=settings.store.contact_line)
+                              store_line=settings.store.contact_line, zone=settings.cases.zone)
             station = cls(settings, clock, journal, counter, contacts, CaseStore(journal, clock, settings.cases), sim,
                           closers)
             return station

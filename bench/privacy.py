@@ -213,9 +213,12 @@ def scan(needles: Iterable[Needle], sources: Iterable[Source]) -> list[Finding]:
     return findings
 
 
-def scan_card_numbers(sources: Iterable[tuple[str, str]], *, kind: str = "card") -> list[Finding]:
+def scan_card_numbers(sources: Iterable[tuple[str, str]], *, kind: str = "card",
+                      own_ids: frozenset[str] = frozenset()) -> list[Finding]:
     """The generic detector: every Luhn-valid 13–19 digit run (spaces or dashes allowed between digits) that
-    `domain.card.card_numbers` finds in decoded text, with its character offset.
+    `domain.card.card_numbers` finds in decoded text, with its character offset. `own_ids` are the terminal's
+    configured merchant and terminal ids, which the product writes everywhere and which are no card even
+    when a numeric merchant id passes Luhn (the journal's guard lets exactly those through too).
 
     Passed over, because their digits run into their neighbours' and are as often Luhn-valid as any: hex
     strings of 32 characters or more (card hashes, key and blob literals, SHA-256 sums), as the journal's
@@ -226,7 +229,7 @@ def scan_card_numbers(sources: Iterable[tuple[str, str]], *, kind: str = "card")
     for source, text in sources:
         text = _PASSED_OVER.sub(lambda match: "x" * len(match.group()), text)
         data = None
-        for digits in dict.fromkeys(card_numbers(text)):
+        for digits in dict.fromkeys(card_numbers(text, own_ids)):
             data = data if data is not None else text.encode()
             loose = re.compile(r"(?<![0-9])" + "[ -]?".join(digits) + r"(?![0-9])")
             for match in loose.finditer(text):

@@ -27,7 +27,11 @@ first given contact's details escaped, and a key file of mode 0644 — each made
 put through the same code as the data dir's files. Every planted secret must be found under its label
 and the key's mode failed, or the run fails. It costs milliseconds.
 
-Usage: python -m bench.scan DATA_DIR [--contacts FILE] [--extra FILE ...] [--json-out FILE]
+Usage: python -m bench.scan DATA_DIR [--contacts FILE] [--extra FILE ...] [--json-out FILE] [--own-id ID ...]
+
+A numeric merchant id (15 digits, as China's acquirers issue them) passes Luhn one time in ten; name the
+install's own ids with `--own-id` (its `[host] merchant_id` and `terminal_id`) and a run of exactly those
+digits is not reported, as the journal's guard does not refuse them. A card number that contains one is.
 Exit status: 0 clean, 1 a finding, a mode failure, a file that could not be read as what it is, or a
 control not found; 2 could not start (no DATA_DIR, a missing --extra file, a bad --contacts file).
 """
@@ -132,9 +136,10 @@ def _contact_needles(number: int, contact: Mapping[str, str]) -> list[Needle]:
 class Scanner:
     """One scan: the needles, and what the files it was shown gave (findings, modes, counts)."""
 
-    def __init__(self, needles: list[Needle], *, check_modes: bool) -> None:
+    def __init__(self, needles: list[Needle], *, check_modes: bool, own_ids: frozenset[str] = frozenset()) -> None:
         self.needles = needles
         self.check_modes = check_modes
+        self.own_ids = own_ids
         self.files: list[dict[str, Any]] = []
         self.skipped: list[dict[str, str]] = []
         self.unreadable: list[dict[str, str]] = []
@@ -170,7 +175,7 @@ class Scanner:
                 self.sources += 1
                 self.source_bytes += len(data)
                 if (text := text_of(name, data)) is not None:
-                    self.findings += scan_card_numbers([(name, text)])
+                    self.findings += scan_card_numbers([(name, text)], own_ids=self.own_ids)
                 yield name, data
         except (OSError, sqlite3.DatabaseError, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError,
                 NotImplementedError, RecursionError) as exc:
@@ -240,9 +245,11 @@ def control(needles: list[Needle], contacts: list[Mapping[str, str]], *, check_m
     return {"planted": len(checks), "found": len(checks) - len(missed), "missed": missed, "passed": not missed}
 
 
-def scan_data_dir(root: Path, *, contacts: Iterable[Mapping[str, str]] = (), extra: Iterable[Path] = ()) -> dict:
+def scan_data_dir(root: Path, *, contacts: Iterable[Mapping[str, str]] = (), extra: Iterable[Path] = (),
+                  own_ids: Iterable[str] = ()) -> dict:
     """Scan `root` (an agent's data dir) and the `extra` files for card data and `contacts` in clear, check
-    the modes of what holds secrets, and run the control. Returns the report `python -m bench.scan` prints;
+    the modes of what holds secrets, and run the control; `own_ids` (the config's [host] merchant_id and
+    terminal_id) are not taken for card numbers. Returns the report `python -m bench.scan` prints;
     its "clean" is true when nothing was found, every mode passed, every file was read and the control
     found everything planted. Raises ScanInputError for a missing `root` or extra file or a bad contact."""
     started = time.perf_counter()
@@ -255,7 +262,7 @@ def scan_data_dir(root: Path, *, contacts: Iterable[Mapping[str, str]] = (), ext
     cards, people = wallet_needles(), contacts_needles(contacts)
     needles = cards + people
     check_modes = posix()
-    scanner = Scanner(needles, check_modes=check_modes)
+    scanner = Scanner(needles, check_modes=check_modes, own_ids=frozenset(own_ids))
     scanner.tree(root)
     for path in extra:
         scanner.file(str(path), path)
@@ -319,9 +326,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--extra", type=Path, metavar="FILE", nargs="+", action="extend", default=[],
                         help="more files to scan the same way (printed paper, the agent's log)")
     parser.add_argument("--json-out", type=Path, metavar="FILE", help="also write the report here")
+    parser.add_argument("--own-id", metavar="ID", action="append", default=[],
+                        help="the terminal's own [host] merchant_id or terminal_id, not a card number even when "
+                             "it passes Luhn (repeat for each)")
     args = parser.parse_args(argv)
     try:
-        report = scan_data_dir(args.data_dir, contacts=_contacts(args.contacts), extra=args.extra)
+        report = scan_data_dir(args.data_dir, contacts=_contacts(args.contacts), extra=args.extra,
+                               own_ids=args.own_id)
     except ScanInputError as exc:
         print(f"bench.scan: {exc}", file=sys.stderr)
         return 2

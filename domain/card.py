@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -63,14 +64,18 @@ _DIGIT_RUN = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])")
 _SEPARATOR = re.compile(r"[ -]")
 
 
-def card_numbers(text: str) -> list[str]:
+def card_numbers(text: str, own_ids: Collection[str] = frozenset()) -> list[str]:
     """The full card numbers in free text, separators removed, for the doors that must refuse them.
 
     It errs on the side of finding one: a Luhn-valid run of 13–19 digits counts even if it was something
     else. No payment card number starts with 0 (major industry identifier 0 is not issued to cards), while
-    zero-padded ISO 8583 amounts and counts (fields 86, 88, …) always do, so those runs are passed over."""
+    zero-padded ISO 8583 amounts and counts (fields 86, 88, …) always do, so those runs are passed over.
+
+    `own_ids` are the terminal's own configured identifiers (merchant id, terminal id): China's acquirers
+    issue 15-digit numeric merchant ids, and one in ten passes Luhn. A run whose digits are exactly one of
+    them is the terminal naming itself, not a card; a longer run that merely contains one is still found."""
     runs = (_SEPARATOR.sub("", match.group()) for match in _DIGIT_RUN.finditer(text))
-    return [digits for digits in runs if digits[0] != "0" and luhn_valid(digits)]
+    return [digits for digits in runs if digits[0] != "0" and digits not in own_ids and luhn_valid(digits)]
 
 
 def mask_digit_runs(text: str) -> str:

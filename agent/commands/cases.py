@@ -160,7 +160,7 @@ def _run(name: str, args: argparse.Namespace, settings, handler) -> int:
     try:
         # Until the [cases] section reaches the config, the defaults apply.
         cases = settings.cases
-        with Journal.open(path) as journal:
+        with Journal.open(path, own_ids=settings.host.own_ids) as journal:
             return handler(args, settings, journal, CaseStore(journal, journal.clock, cases))
     except CaseInputError as exc:
         print(f"recoup {name}: {OPTIONS.get(exc.field, exc.field)}: {exc.reason}", file=sys.stderr)
@@ -186,8 +186,8 @@ def _cases(args, settings, journal: Journal, store: CaseStore) -> int:
         print(f"closed case {case.case_id}: {case.resolution}, by {case.closed_by}")
     elif args.cases_command == "pay":
         try:
-            facts = record_late_payment(journal, Outbox(journal, settings.store.contact_line), args.case_id,
-                                        args.method, _who(args))
+            outbox = Outbox(journal, settings.store.contact_line, settings.cases.zone)
+            facts = record_late_payment(journal, outbox, args.case_id, args.method, _who(args))
         except NotOwed as exc:
             raise _Refused(str(exc)) from None
         print(f"recorded {facts.amount} paid by {args.method.strip()} for sale {facts.sale_id}; "

@@ -69,11 +69,12 @@ def run(args: argparse.Namespace, settings) -> int:
             return 2
         report.start_csv(out)
     try:
-        with Journal.open(path) as journal, contextlib.closing(out) if out else contextlib.nullcontext():
+        with Journal.open(path, own_ids=settings.host.own_ids) as journal, \
+                contextlib.closing(out) if out else contextlib.nullcontext():
             reconciliation = Reconciliation(journal, settings.reconcile,
                                             CaseStore(journal, journal.clock, settings.cases),
-                                            Outbox(journal, settings.store.contact_line), settings.host.terminal_id,
-                                            settings.host.currency)
+                                            Outbox(journal, settings.store.contact_line, settings.cases.zone),
+                                            settings.host.terminal_id, settings.host.currency)
             bar = None
             if args.file is not None and (args.progress or sys.stderr.isatty()):
                 bar = ProgressBar(sys.stderr, f"reading {args.file.name}", args.file.stat().st_size)

@@ -65,6 +65,6 @@ async def _settle(settings, language: str) -> str:
             print(f"  {number}. {step}")
 
     clock = RealClock()
-    with Journal.open(settings.journal.path, clock=clock) as journal:
+    with Journal.open(settings.journal.path, clock=clock, own_ids=settings.host.own_ids) as journal:
         end_of_day = EndOfDay(journal, clock, settings.host, address=settings.host.address, on_prompt=show)
         return await end_of_day.run(batch_totals(journal, settings.host.currency))

@@ -2,14 +2,18 @@
 
 The flows and drivers already keep PANs in memory only; this guard is the backstop that turns a bug
 elsewhere into a loud refusal instead of card data at rest. It errs on the side of refusing: a
-Luhn-valid run of 13–19 digits is treated as a card number even if it was something else.
+Luhn-valid run of 13–19 digits is treated as a card number even if it was something else — except the
+terminal's own configured identifiers (`[host] merchant_id` and `terminal_id`), which every authorization
+carries in fields 41 and 42: a 15-digit numeric merchant id passes Luhn one time in ten, and refusing it
+would refuse every sale of that shop. Only a value whose digits are exactly one of them is let through;
+a card number in their place, or one that merely contains them, is refused as any other.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 
 from agent.journal.errors import CardDataRefused
@@ -40,8 +44,9 @@ def _walk(value: Any, path: str) -> Iterator[tuple[str, str, str]]:
         yield path, path.rsplit(".", 1)[-1], str(int(value))
 
 
-def check_payload(kind: str, payload: dict[str, Any]) -> None:
-    """Raise CardDataRefused naming the event kind and field if the payload holds card data."""
+def check_payload(kind: str, payload: dict[str, Any], *, own_ids: Collection[str] = frozenset()) -> None:
+    """Raise CardDataRefused naming the event kind and field if the payload holds card data; `own_ids`
+    are the terminal's own merchant and terminal ids, which are not card numbers (see `card_numbers`)."""
     for raw_path, name, text in _walk(payload, ""):
         path = mask_digit_runs(raw_path)
         if name in _HASH_FIELDS and _HASH.fullmatch(text):
@@ -50,7 +55,7 @@ def check_payload(kind: str, payload: dict[str, Any]) -> None:
             raise CardDataRefused(
                 f"refusing to journal event {kind!r}: field {path!r} holds what looks like track data"
             )
-        if found := card_numbers(text):
+        if found := card_numbers(text, own_ids):
             raise CardDataRefused(
                 f"refusing to journal event {kind!r}: field {path!r} holds what looks like a full "
                 f"card number ({MaskedPan.of(found[0])}); journal the masked card and its hash instead"

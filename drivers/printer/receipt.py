@@ -3,7 +3,9 @@
 A receipt is evidence the customer takes home, so the door is strict: a sale receipt exists only for an
 approved sale (money rule 3), a document missing a fact or carrying a malformed one is refused with the
 key named, and anything that looks like a full card number is refused outright (money rule 4) — a
-printed PAN is card data at rest in the customer's pocket.
+printed PAN is card data at rest in the customer's pocket. The one exception is the store's own merchant
+and terminal ids, exactly as configured: a 15-digit numeric merchant id passes Luhn one time in ten, and
+it is the terminal naming itself, as the journal's guard also knows.
 """
 
 from __future__ import annotations
@@ -40,6 +42,11 @@ class Store:
     merchant_id: str = ""
     footer: str = ""
     qr: str = ""  # a URL printed as a QR code at the foot of sale receipts
+
+    @property
+    def own_ids(self) -> frozenset[str]:
+        """The identifiers the acquirer gave this terminal, which no door takes for a card number."""
+        return frozenset(value for value in (self.terminal_id, self.merchant_id) if value)
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -97,12 +104,12 @@ class Receipt:
         if self.items and self.amount is not None:
             _check_items(self.items, self.amount)
         for name, value in _texts(self):
-            refuse_card_numbers(value, name)
+            refuse_card_numbers(value, name, self.store.own_ids)
 
 
-def refuse_card_numbers(text: str, where: str) -> None:
+def refuse_card_numbers(text: str, where: str, own_ids: frozenset[str]) -> None:
     """Refused by the rule the journal uses, so the two doors never disagree on what a card number is."""
-    if found := card_numbers(text):
+    if found := card_numbers(text, own_ids):
         raise ValueError(f"{where}: looks like a full card number ({MaskedPan.of(found[0])}); "
                          "a receipt shows the masked card only")
 
@@ -138,7 +145,7 @@ def receipt_from_document(document: dict[str, Any], store: Store, *, tz: tzinfo 
     (documents carry the journal's UTC); without it the time prints at the offset it carries."""
     if not isinstance(document, dict):
         raise ValueError(f"a print document is a dict, got {type(document).__name__}")
-    _scan(document, "")
+    _scan(document, "", store.own_ids)
     kind = document.get("type")
     if kind not in KINDS:
         raise ValueError(f"document key 'type': {kind!r} is not one of {', '.join(KINDS)}")
@@ -166,20 +173,20 @@ def receipt_from_document(document: dict[str, Any], store: Store, *, tz: tzinfo 
     )
 
 
-def _scan(value: Any, path: str) -> None:
+def _scan(value: Any, path: str, own_ids: frozenset[str]) -> None:
     """Every key and scalar of the document, known keys or not: a PAN must not ride along unprinted
     either, since the document is kept with the receipt."""
     if isinstance(value, dict):
         for key, item in value.items():
             shown = mask_digit_runs(str(key))
             inner = f"{path}.{shown}" if path else shown
-            refuse_card_numbers(str(key), f"document key {inner!r}")
-            _scan(item, inner)
+            refuse_card_numbers(str(key), f"document key {inner!r}", own_ids)
+            _scan(item, inner, own_ids)
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            _scan(item, f"{path}[{index}]")
+            _scan(item, f"{path}[{index}]", own_ids)
     elif isinstance(value, str | int) and not isinstance(value, bool):
-        refuse_card_numbers(str(value), f"document key {path!r}")
+        refuse_card_numbers(str(value), f"document key {path!r}", own_ids)
 
 
 def _text(document: dict[str, Any], key: str) -> str | None:

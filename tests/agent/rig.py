@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import shutil
 from collections.abc import Callable
+from datetime import tzinfo
 from pathlib import Path
 
 from agent.config import HostSettings, PrinterSettings, StoreSettings
@@ -44,10 +45,11 @@ class Spinning(Exception):
 
 class Rig:
     def __init__(self, path: Path, *, quiet: float = QUIET, settings: HostSettings = SETTINGS,
-                 printer: bool = False):
+                 printer: bool = False, zone: tzinfo | None = None):
         self.path = path
         self.quiet = quiet
         self.settings = settings
+        self.zone = zone  # the store's ([cases] timezone); None: the PC's own
         self.clock = VirtualClock()
         self.acquirer = VirtualAcquirer(self.clock)
         self.prompts: list[tuple[str, str]] = []
@@ -67,18 +69,20 @@ class Rig:
         if not self.acquirer.port:
             await self.acquirer.start()
         self.path = journal_path or self.path
-        self.journal = Journal.open(self.path, clock=self.clock)
+        self.journal = Journal.open(self.path, clock=self.clock, own_ids=self.settings.own_ids)
         if self.printer_port is not None:
             if self.printer_url is None:
                 self.printer_url = await self.printer_port.start()
                 self.printer.observers.append(lambda _: self.changed.set())
             self.printing = PrinterService(self.journal, self.clock, PrinterSettings(url=self.printer_url),
                                            StoreSettings(name="示例便利店", phone="021-5555 0000"),
+                                           terminal_id=self.settings.terminal_id,
+                                           merchant_id=self.settings.merchant_id, zone=self.zone,
                                            on_event=lambda e: self.counter.device_event(e))
         self.host = HostService(self.journal, self.clock, self.settings, address=("127.0.0.1", self.acquirer.port),
                                 on_event=lambda e: self.counter.device_event(e), backoff=(1.0,), saf_backoff=(3.0,))
         self.counter = Counter(self.journal, self.clock, hasher=HASHER, host=self.host, printer=self.printing,
-                               store_line="021-5555 0000",
+                               store_line="021-5555 0000", zone=self.zone,
                                auth_timeout=self.settings.auth_timeout, on_change=lambda _: self.changed.set(),
                                on_prompt=self._prompted)
         self.task = asyncio.create_task(self.counter.run())
