@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 
 from agent.contacts import ContactKeyError, ContactRow, ContactStore, purge_contacts
 from agent.journal import Journal, JournalError
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace, settings) -> int:
                 return _purge(journal, args.older_than or timedelta(days=settings.contacts.retention_days))
             key = load_key(settings.contacts.key_file, KEY_ENV_VAR)
             store = ContactStore(journal, key, default_region=settings.contacts.default_region)
-            return _list(store)
+            return _list(store, settings.cases.zone)
     except (JournalError, KeyFileError, ContactKeyError) as exc:
         print(f"recoup contacts: {exc}", file=sys.stderr)
         return 1
@@ -88,17 +88,17 @@ def _purge(journal: Journal, older_than: timedelta) -> int:
     return 0
 
 
-def _list(store: ContactStore) -> int:
+def _list(store: ContactStore, zone: tzinfo | None) -> int:
     rows = store.list()
     for row in rows:
-        print(_line(row))
+        print(_line(row, zone))
     counts = {status: sum(row.status == status for row in rows) for status in ("held", "declined", "purged")}
     print(f"{len(rows)} contact(s): " + ", ".join(f"{count} {status}" for status, count in counts.items()))
     return 0
 
 
-def _line(row: ContactRow) -> str:
-    when = row.recorded_at.astimezone().strftime("%Y-%m-%d %H:%M")
+def _line(row: ContactRow, zone: tzinfo | None) -> str:
+    when = row.recorded_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
     details = "  ".join(value for value in (row.name, row.phone, row.email, row.wechat_id) if value)
     case = row.case_id or "-"
     return f"{row.contact_id}  {case:<16} {when}  {row.status:<8} {row.channel or '-':<6} {details}"

@@ -25,7 +25,7 @@ def run(args: argparse.Namespace, settings) -> int:
             journal.rebuild_projections()
         events = list(journal.events(kind=args.kind))[-args.last:] if args.last > 0 else []
         for event in events:
-            local = event.at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+            local = event.at.astimezone(settings.cases.zone).strftime("%Y-%m-%d %H:%M:%S")
             payload = json.dumps(event.payload, ensure_ascii=False, sort_keys=True)
             print(f"{event.seq:>6} {local} {event.kind:<16} {payload}")
         print(f"{len(events)} event(s) shown from {settings.journal.path}")

@@ -2,6 +2,7 @@ import argparse
 import base64
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -35,6 +36,7 @@ def settings(tmp_path):
     return SimpleNamespace(
         journal=SimpleNamespace(path=tmp_path / "journal.sqlite"),
         contacts=SimpleNamespace(key_file=tmp_path / "contact.key", retention_days=90, default_region="CN"),
+        cases=SimpleNamespace(zone=None),
     )
 
 
@@ -59,6 +61,15 @@ def test_list_shows_masked_contacts_only(settings, recorded, capsys):
     assert "138****8000" in out and "张*" in out and "z***@example.com" in out
     assert "13800138000" not in out and "张三" not in out and "zhang@" not in out
     assert out.splitlines()[-1] == "3 contact(s): 2 held, 1 declined, 0 purged"
+
+
+def test_list_shows_when_in_the_stores_time_zone(settings, recorded, capsys):
+    old, _ = recorded
+    settings.cases.zone = ZoneInfo("Pacific/Kiritimati")  # UTC+14: a date apart from most PCs'
+    assert run(settings, "list") == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith(old))
+    at = (datetime.now(UTC) - timedelta(days=100)).astimezone(settings.cases.zone)
+    assert at.strftime("%Y-%m-%d") in line
 
 
 def test_list_with_the_key_in_the_environment(settings, recorded, capsys, monkeypatch):
