@@ -21,6 +21,7 @@ from agent.contacts import Channel, ContactError, ContactKeyError, ContactUnavai
 from agent.counter import CounterRefused
 from agent.late_payment import NotOwed
 from agent.notify import NotifyError
+from agent.notify.sender import AGENT
 from agent.ui.labels import LabelsError, label, named
 from agent.ui.sanitise import sanitise
 from domain.money import MoneyError
@@ -106,6 +107,8 @@ def notify_problem(error: NotifyError, language: str, tz: tzinfo | None) -> str:
         for name in ("channel", "sent_by"):
             if name in facts:
                 facts[name] = named("channel", str(facts[name]), language)
+    if facts.get("who") == AGENT:  # the notifier on its own, not a person
+        facts["who"] = label("message.by_agent", language)
     if "state" in facts:
         facts["state"] = named("message_state", str(facts["state"]), language)
     if error.code == "not_unknown":

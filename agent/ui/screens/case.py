@@ -82,6 +82,10 @@ class CaseScreen(KeyedScreen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self.call_after_refresh(self._focus_first)  # once drawn: whether it has messages is known then
+
+    def _focus_first(self) -> None:
+        """The messages, if the case has any (the arrows choose one); else the attempts log."""
         self.query_one("#drafts" if self.messages else "#attempts", Listing).focus()
 
     def refresh_view(self) -> None:
