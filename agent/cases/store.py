@@ -60,7 +60,7 @@ class CaseStore:
         case_id = checks.text("case_id", case_id, limit=checks.LABEL_MAX, required=True)
         found = self._cases("case_id = ?", (case_id,))
         if not found:
-            raise CaseNotFound(case_id, self._not_found(case_id))
+            raise self._not_found(case_id)
         return found[0]
 
     def case_types(self) -> tuple[str, ...]:
@@ -95,7 +95,9 @@ class CaseStore:
         with self._journal.transaction():
             case = self.get(case_id)
             if case.state == "closed":
-                raise CaseAlreadyClosed(f"case {case.case_id} is closed ({case.resolution}): nothing to escalate")
+                raise CaseAlreadyClosed(f"case {case.case_id} is closed ({case.resolution}): nothing to escalate",
+                                        code="closed_no_escalation", case_id=case.case_id,
+                                        resolution=case.resolution)
             checks.text("reason", reason, limit=checks.NOTE_MAX, required=True)
             payload = {"case_id": case.case_id, "reason": checks.free_text("reason", reason),
                        "who": checks.who(who)}
@@ -110,7 +112,8 @@ class CaseStore:
                 assert case.closed_at is not None
                 when = schedule.to_local(case.closed_at, self.settings).strftime("%Y-%m-%d %H:%M")
                 raise CaseAlreadyClosed(f"case {case.case_id} is already closed: {case.resolution}, on {when} "
-                                        f"by {case.closed_by}")
+                                        f"by {case.closed_by}", code="already_closed", case_id=case.case_id,
+                                        resolution=case.resolution, at=case.closed_at, who=case.closed_by)
             payload = {"case_id": case.case_id, "resolution": checks.resolution(resolution),
                        "who": checks.who(who),
                        "note": checks.free_text("note", note)}
@@ -153,17 +156,19 @@ class CaseStore:
                     tuple(escalations), due, due is not None and due < now, resolution,
                     None if closed_at is None else datetime.fromisoformat(closed_at), closed_by, close_note)
 
-    def _not_found(self, case_id: str) -> str:
+    def _not_found(self, case_id: str) -> CaseNotFound:
         known = [known_id for (known_id,) in self._journal.query("SELECT case_id FROM cases")]
         near = difflib.get_close_matches(case_id, known, n=3, cutoff=0.6)
         if near:
-            return f"no case {case_id!r}; did you mean {' or '.join(near)}?"
+            return CaseNotFound(case_id, f"no case {case_id!r}; did you mean {' or '.join(near)}?",
+                                code="not_found_near", near=tuple(near))
         open_ids = [open_id for (open_id,) in self._journal.query(
             "SELECT case_id FROM cases WHERE state = 'open' ORDER BY opened_at, case_id")]
         if not open_ids:
-            return f"no case {case_id!r}, and no cases are open"
+            return CaseNotFound(case_id, f"no case {case_id!r}, and no cases are open", code="not_found_none_open")
         shown = ", ".join(open_ids[:_NEAR_SHOWN]) + (", …" if len(open_ids) > _NEAR_SHOWN else "")
-        return f"no case {case_id!r}; open cases: {shown}"
+        return CaseNotFound(case_id, f"no case {case_id!r}; open cases: {shown}", code="not_found",
+                            open=tuple(open_ids[:_NEAR_SHOWN]))
 
 
 def _row_of(case: Case) -> CaseRow:

@@ -17,7 +17,7 @@ from agent.contacts import ContactKeyError, ContactStore
 from agent.journal import Journal, JournalError
 from agent.keys import KeyFileError, load_key
 from agent.notify import Notifier, NotifyError, SendResult
-from agent.notify.sender import BY_HAND_CHANNELS, RECORD_OUTCOMES, REFUSALS, SEND_CHANNELS
+from agent.notify.sender import BY_HAND_CHANNELS, RECORD_OUTCOMES, SEND_CHANNELS, UNREACHABLE
 
 STATES = ("drafted", "sent", "failed", "refused", "unknown")
 
@@ -115,7 +115,7 @@ def _show(notifier: Notifier, args: argparse.Namespace) -> int:
         print(f"may have reached the customer: `recoup outbox record {preview.draft_id} --outcome received` (or "
               f"not_received) once they say, or `recoup outbox send {preview.draft_id} --again`")
     if preview.refusal:
-        print(f"would not be sent: {REFUSALS[preview.refusal]}")
+        print(f"would not be sent: {UNREACHABLE[preview.refusal]}")
     elif preview.channel == "outbox":
         print(f"by hand: the customer prefers {preview.preferred} ({preview.to or 'no address'})")
     else:
@@ -156,7 +156,7 @@ def _said(result: SendResult) -> str:
     if result.state == "sent":
         return f"sent {draft} by {result.channel} to {result.to} (attempt {result.attempt})"
     if result.state == "refused":
-        return f"{draft} not sent: {REFUSALS[result.reason or '']}"
+        return f"{draft} not sent: {UNREACHABLE[result.reason or '']}"
     if result.state == "outbox":
         return (f"{draft} stays in the outbox for a person to do: call or send it by hand to {result.to}, then "
                 f"`recoup outbox record {result.draft_id} --outcome reached` (or no_answer, sent_by_hand, ...)")

@@ -42,7 +42,8 @@ def unwrap(master_key: bytes, key_id: str, wrapped: bytes) -> bytes:
     except InvalidTag:
         raise ContactKeyError(
             f"the contact master key does not open data key {key_id!r}: it is not the key the contacts "
-            f"in this journal were stored with (check RECOUP_CONTACT_KEY or the contacts key file)"
+            f"in this journal were stored with (check RECOUP_CONTACT_KEY or the contacts key file)",
+            code="wrong_key", key_id=key_id,
         ) from None
 
 
@@ -58,5 +59,6 @@ def open_sealed(data_key: bytes, contact_id: str, nonce: bytes, ciphertext: byte
     except InvalidTag:
         raise ContactKeyError(
             f"the stored details of contact {contact_id} do not authenticate under its data key: the "
-            f"record was altered or moved from another contact"
+            f"record was altered or moved from another contact",
+            code="altered", contact_id=contact_id,
         ) from None

@@ -18,6 +18,10 @@ REFUSALS = (
     "channel_unknown", "consent_not_bool", "consent_required", "unreachable", "channel_needs_phone",
     "channel_needs_email", "wechat_needs_id",
 )
+# Why a contact cannot be read: `ContactUnavailable.code` (no such id; details declined or purged) and
+# `ContactKeyError.code` (the key is not the one they were stored with; the record or its key was altered).
+UNAVAILABLE = ("unknown_id", "declined", "purged")
+KEY_PROBLEMS = ("wrong_key", "altered", "key_missing")
 
 
 class ContactError(ValueError):
@@ -47,9 +51,23 @@ class ContactFormError(ContactError):
 
 
 class ContactUnavailable(LookupError):
-    """The contact id is unknown, or its data is gone (purged, or the customer declined to give any)."""
+    """The contact id is unknown, or its data is gone (purged, or the customer declined to give any). The
+    message is for logs and the command line; `code` (one of UNAVAILABLE) and `facts` are for a screen."""
+
+    def __init__(self, message: str, *, code: str, **facts: object) -> None:
+        assert code in UNAVAILABLE, code
+        super().__init__(message)
+        self.code = code
+        self.facts = facts
 
 
 class ContactKeyError(ValueError):
     """Contact data does not decrypt: the master key is not the one it was stored with, or the stored
-    record was altered. Never worked around by minting a new key, which would orphan the old data."""
+    record was altered. Never worked around by minting a new key, which would orphan the old data. `code`
+    (one of KEY_PROBLEMS) and `facts` as for ContactUnavailable."""
+
+    def __init__(self, message: str, *, code: str, **facts: object) -> None:
+        assert code in KEY_PROBLEMS, code
+        super().__init__(message)
+        self.code = code
+        self.facts = facts

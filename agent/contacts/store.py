@@ -130,7 +130,7 @@ class ContactStore:
             "SELECT stream, created_at, updated_at, declined, purged, purged_at, data_seq FROM contacts"
             " WHERE contact_id = ?", (contact_id,))
         if not rows:
-            raise ContactUnavailable(f"no contact with id {contact_id!r}")
+            raise ContactUnavailable(f"no contact with id {contact_id!r}", code="unknown_id", contact_id=contact_id)
         case_id, created, updated, declined, purged, purged_at, data_seq = rows[0]
         recorded_at = datetime.fromisoformat(created)
         if declined:
@@ -154,7 +154,8 @@ class ContactStore:
         found = self.get(contact_id)
         if not isinstance(found, Contact):
             state = "purged" if isinstance(found, Purged) else "a declined answer"
-            raise ContactUnavailable(f"contact {contact_id} is {state}; record a new contact instead")
+            raise ContactUnavailable(f"contact {contact_id} is {state}; record a new contact instead",
+                                     code="purged" if isinstance(found, Purged) else "declined", contact_id=contact_id)
         return found
 
     def _data_key(self, contact_id: str) -> bytes:
@@ -162,7 +163,7 @@ class ContactStore:
         rows = self._journal.query("SELECT wrapped_key FROM data_keys WHERE key_id = ?", (key_id,))
         if not rows:
             raise ContactKeyError(f"data key {key_id!r} is missing although the contact was never purged; "
-                                  f"the journal's data_keys table was altered")
+                                  f"the journal's data_keys table was altered", code="key_missing", key_id=key_id)
         return crypto.unwrap(self._master_key, key_id, rows[0][0])
 
 

@@ -77,7 +77,8 @@ def read_draft(journal: Journal, draft_id: int) -> Draft:
         if event.seq == draft_id:
             return _draft(event)
         break
-    raise NotifyError(f"there is no notification draft {draft_id}; `recoup outbox list` shows the drafts")
+    raise NotifyError(f"there is no notification draft {draft_id}; `recoup outbox list` shows the drafts",
+                      code="no_draft", draft_id=draft_id)
 
 
 def history_of(journal: Journal, draft: Draft) -> History:

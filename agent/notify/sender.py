@@ -60,7 +60,9 @@ MISSED_OUTCOMES = ("no_answer", "busy", "wrong_number")
 SETTLED_OUTCOMES = ("received", "not_received")
 RECORD_OUTCOMES = REACHED_OUTCOMES + MISSED_OUTCOMES + SETTLED_OUTCOMES
 AGENT = "agent"
-REFUSALS = {
+# Why nobody may be notified (`SendResult.reason`, `Preview.refusal`): said in English for the command line;
+# a screen has its own words for each.
+UNREACHABLE = {
     "no_contact": "no contact was recorded for this case",
     "unknown_contact": "the contact named by the draft is not in the journal",
     "declined": "the customer declined to leave contact details",
@@ -68,16 +70,19 @@ REFUSALS = {
 }
 
 
-def unknown_refusal(history: History) -> str:
+def unknown_refusal(history: History) -> NotifyError:
     """Why a draft left `unknown` is not sent, and the two ways out of it."""
     sending, draft_id = history.last, history.draft.draft_id
     assert sending is not None and sending.kind == SENDING
     fields = sending.payload
     when = sending.at.astimezone().strftime("%Y-%m-%d %H:%M")
-    return (f"draft {draft_id} may have reached the customer: attempt {fields['attempt']} by {fields['channel']} "
-            f"to {fields['to']} ({fields['who']}, {when}) was under way and how it ended was never recorded. "
-            f"Check with the customer, then record what they say: `recoup outbox record {draft_id} --outcome "
-            f"received` (or not_received); or send it again on purpose: `recoup outbox send {draft_id} --again`")
+    return NotifyError(
+        f"draft {draft_id} may have reached the customer: attempt {fields['attempt']} by {fields['channel']} "
+        f"to {fields['to']} ({fields['who']}, {when}) was under way and how it ended was never recorded. "
+        f"Check with the customer, then record what they say: `recoup outbox record {draft_id} --outcome "
+        f"received` (or not_received); or send it again on purpose: `recoup outbox send {draft_id} --again`",
+        code="unknown", draft_id=draft_id, attempt=fields["attempt"], channel=fields["channel"], to=fields["to"],
+        who=fields["who"], at=sending.at)
 
 
 @dataclass(frozen=True)
@@ -93,7 +98,7 @@ class Preview:
     preferred: str | None  # the customer's own choice: phone, sms, email or wechat
     subject: str | None  # for email
     body: str
-    refusal: str | None  # no_contact, unknown_contact, declined or purged
+    refusal: str | None  # why nobody may be notified: one of UNREACHABLE
 
 
 @dataclass(frozen=True)
@@ -177,16 +182,18 @@ class Notifier:
         sent again; a failed or refused one may be tried again (its attempt count goes on). A draft whose
         last delivery may have reached the customer (`unknown`) is sent only `again` on purpose."""
         if channel is not None and channel not in SEND_CHANNELS:
-            raise NotifyError(f"cannot send by {channel!r}; use one of {', '.join(SEND_CHANNELS)}")
+            raise NotifyError(f"cannot send by {channel!r}; use one of {', '.join(SEND_CHANNELS)}",
+                              code="channel_unknown", channel=channel, choices=SEND_CHANNELS)
         draft = read_draft(self._journal, draft_id)
         history = history_of(self._journal, draft)
         if history.state == "sent":
             assert history.last is not None
             when = history.last.at.astimezone().strftime("%Y-%m-%d %H:%M")
             raise NotifyError(f"draft {draft_id} was already sent ({history.last.payload['channel']}, {when}); "
-                              f"a customer is not sent the same message twice")
+                              f"a customer is not sent the same message twice", code="already_sent",
+                              draft_id=draft_id, channel=history.last.payload["channel"], at=history.last.at)
         if history.state == UNKNOWN and not again:
-            raise NotifyError(unknown_refusal(history))
+            raise unknown_refusal(history)
         return self._attempt(draft, history.attempts + 1, channel, who, retrying=False,
                              again=history.state == UNKNOWN)
 
@@ -207,9 +214,11 @@ class Notifier:
         a delivery left unknown (received or not_received). This takes the draft out of automatic
         retries — a person has taken it over."""
         if outcome not in RECORD_OUTCOMES:
-            raise NotifyError(f"unknown outcome {outcome!r}; use one of {', '.join(RECORD_OUTCOMES)}")
+            raise NotifyError(f"unknown outcome {outcome!r}; use one of {', '.join(RECORD_OUTCOMES)}",
+                              code="outcome_unknown", outcome=outcome, choices=RECORD_OUTCOMES)
         if channel is not None and channel not in BY_HAND_CHANNELS:
-            raise NotifyError(f"unknown channel {channel!r}; use one of {', '.join(BY_HAND_CHANNELS)}")
+            raise NotifyError(f"unknown channel {channel!r}; use one of {', '.join(BY_HAND_CHANNELS)}",
+                              code="channel_unknown", channel=channel, choices=BY_HAND_CHANNELS)
         draft = read_draft(self._journal, draft_id)
         history = history_of(self._journal, draft)
         if outcome in SETTLED_OUTCOMES:
@@ -220,7 +229,7 @@ class Notifier:
         channel = channel or reached.details.channel.value
         to = self._to(reached.details, channel)
         if to is None:
-            raise NotifyError(f"the customer left no address for {channel}")
+            raise NotifyError(f"the customer left no address for {channel}", code="no_address", channel=channel)
         kind = SENT if outcome in REACHED_OUTCOMES else FAILED
         attempt = history.attempts + 1
         with self._journal.transaction():
@@ -235,10 +244,12 @@ class Notifier:
         draft, sending = history.draft, history.last
         if history.state != UNKNOWN or sending is None:
             raise NotifyError(f"draft {draft.draft_id} has no delivery of unknown outcome (it is {history.state}); "
-                              f"{outcome} is what the customer said of one")
+                              f"{outcome} is what the customer said of one", code="not_unknown",
+                              draft_id=draft.draft_id, state=history.state, outcome=outcome)
         sent_by = sending.payload["channel"]
         if channel not in (None, sent_by):
-            raise NotifyError(f"the delivery left unknown went by {sent_by}, not {channel}")
+            raise NotifyError(f"the delivery left unknown went by {sent_by}, not {channel}", code="other_channel",
+                              sent_by=sent_by, channel=channel)
         kind = SENT if outcome == "received" else FAILED
         attempt = sending.payload["attempt"]
         with self._journal.transaction():
@@ -352,8 +363,10 @@ class Notifier:
         configured = {EMAIL: self._email, SMS: self._sms}[channel]
         if configured is None:
             keys = "smtp_host and smtp_from" if channel == EMAIL else "sms_url"
-            raise NotifyError(f"{channel} is not configured ({keys} in the notify settings)")
+            raise NotifyError(f"{channel} is not configured ({keys} in the notify settings)", code="not_configured",
+                              channel=channel, keys=keys)
         address = details.email if channel == EMAIL else details.phone
         if address is None:
-            raise NotifyError(f"the customer left no {'email address' if channel == EMAIL else 'phone number'}")
+            raise NotifyError(f"the customer left no {'email address' if channel == EMAIL else 'phone number'}",
+                              code="no_address", channel=channel)
         return address

@@ -11,6 +11,7 @@ the counter and the stores, then sets the outcome down on the screens.
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 from collections.abc import Callable
 from datetime import datetime, time, tzinfo
@@ -22,13 +23,16 @@ from textual.app import App
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from agent.cases import Case, CaseError, CaseInputError, CaseRow, CaseStore, checks
+from agent.cases import Case, CaseAlreadyClosed, CaseError, CaseInputError, CaseNotFound, CaseRow, CaseStore, checks
 from agent.config import Settings
 from agent.contacts import Contact, ContactFormError, ContactKeyError, ContactStore, ContactUnavailable, Declined
 from agent.counter import Counter, CounterRefused
 from agent.counter import Screen as CounterState
 from agent.flowstore import FINISHED
 from agent.late_payment import NotOwed, record_late_payment
+from agent.notify import UNKNOWN, Notifier, NotifyError
+from agent.notify.history import history_of, read_draft
+from agent.notify.sender import unknown_refusal
 from agent.ui.desk import Desk, Matter
 from agent.ui.labels import label, named
 from agent.ui.messages import (
@@ -41,7 +45,15 @@ from agent.ui.messages import (
     SaleReported,
     SaleRequested,
 )
-from agent.ui.reasons import case_problem, counter_problem, payment_problem
+from agent.ui.outbox import CaseMessage, said_recorded, said_sending, said_sent
+from agent.ui.reasons import (
+    case_problem,
+    case_refused,
+    contact_unreadable,
+    counter_problem,
+    notify_problem,
+    payment_problem,
+)
 from agent.ui.sales import SaleLine, recent_sales
 from agent.ui.sanitise import sanitise
 from agent.ui.screens import (
@@ -55,6 +67,7 @@ from agent.ui.screens import (
     RecoveryScreen,
     SalesScreen,
 )
+from agent.ui.screens.resend import ResendScreen
 from agent.ui.view import (
     EntryProblem,
     contact_summary,
@@ -74,7 +87,7 @@ S = TypeVar("S", bound=Screen)
 Said = Callable[[str], str]  # a line for the screen, in the language given
 STATUS_EVERY = 1.0  # seconds between redraws of the status line (the round-trip time changes unannounced)
 # Screens opened from the counter screen to look things up; "back to the till" closes them.
-SIDE_SCREENS = (SalesScreen, CasesScreen, FollowupsScreen, CaseScreen, CaseFormScreen)
+SIDE_SCREENS = (SalesScreen, CasesScreen, FollowupsScreen, CaseScreen, CaseFormScreen, ResendScreen)
 
 
 def login_name() -> str:
@@ -105,6 +118,8 @@ class CashierApp(App[None]):
         self.operator = operator or login_name()  # the name a contact attempt or a closing is recorded under
         self.settings = settings or Settings()  # the shop and its paper, as an evidence package re-prints them
         self.desk = Desk()
+        self._notifier: Notifier | None = None  # built on first use: the counter may be handed in later
+        self.sending: dict[int, str | None] = {}  # messages on their way from here: draft id -> channel
         self.set_reactive(CashierApp.language, language)
         self._listened: tuple[Callable[..., Any] | None, Callable[..., Any] | None] | None = None
 
@@ -287,7 +302,7 @@ class CashierApp(App[None]):
             found = self.contacts.get(case.contact_id)
         except (ContactUnavailable, ContactKeyError) as exc:
             return label("case.contact_hidden", self.language, contact_id=sanitise(case.contact_id, single_line=True),
-                         reason=sanitise(exc, single_line=True))
+                         reason=contact_unreadable(exc, self.language))
         if isinstance(found, Contact):
             masked, channel = contact_summary(found)
             return " · ".join([*masked, label(f"channel.{channel}", self.language)])
@@ -304,6 +319,91 @@ class CashierApp(App[None]):
         except (ContactUnavailable, ContactKeyError):
             return None
         return found.details.channel.value if isinstance(found, Contact) else None
+
+    # -- a case's messages to the customer ----------------------------------------------------------
+
+    @property
+    def notifier(self) -> Notifier:
+        """The outbox's sender, as `recoup outbox` builds it: the config's [notify] settings (nothing is sent
+        by itself until a relay or gateway is set), the counter's journal and clock."""
+        if self._notifier is None:
+            self._notifier = Notifier(self.counter.journal, self.counter.clock, self.contacts, self.settings.notify)
+        return self._notifier
+
+    def case_messages(self, case_id: str) -> list[CaseMessage]:
+        """The case's drafts, oldest first, each with what sending it now would do (and its exact text)."""
+        notifier = self.notifier
+        return [CaseMessage(row, notifier.preview(row.draft_id)) for row in notifier.drafts()
+                if row.case_id == case_id]
+
+    def send_message(self, case_id: str, draft_id: int, channel: str | None, *, again: bool = False) -> None:
+        """Send by the channel configured for it, on a worker thread: a relay or gateway may take seconds to
+        answer, or its timeout to run out, and the till must not freeze meanwhile."""
+        if draft_id in self.sending:
+            return
+        self.sending[draft_id] = channel
+        self._message_done(case_id, said_sending(draft_id, channel), "")
+        self.run_worker(self._send(case_id, draft_id, again), group="outbox")
+
+    async def _send(self, case_id: str, draft_id: int, again: bool) -> None:
+        done: Said | None = None
+        problem = ""
+        try:
+            result = await asyncio.to_thread(self.notifier.send, draft_id, who=self.operator, again=again)
+        except NotifyError as exc:
+            problem = label("app.not_done", self.language, problem=notify_problem(exc, self.language, self.tz))
+        except ContactKeyError as exc:
+            problem = label("app.not_done", self.language, problem=contact_unreadable(exc, self.language))
+        else:
+            said = said_sent(result, self.tz)
+            if result.state in ("sent", "outbox"):
+                done = said
+            else:
+                problem = said(self.language)
+        finally:
+            self.sending.pop(draft_id, None)
+        self._message_done(case_id, done, problem)
+
+    def record_message(self, case_id: str, draft_id: int, outcome: str, *, channel: str | None = None,
+                       who: str | None = None) -> str:
+        """Record what a person did with a message, or what the customer said of a delivery left unknown, as
+        `recoup outbox record` does; the refusal in the manager's words, if any."""
+        try:
+            result = self.notifier.record(draft_id, outcome, who=who or self.operator, channel=channel)
+        except NotifyError as exc:
+            problem = label("app.not_done", self.language, problem=notify_problem(exc, self.language, self.tz))
+        except ContactKeyError as exc:
+            problem = label("app.not_done", self.language, problem=contact_unreadable(exc, self.language))
+        else:
+            if result.state != "refused":
+                self._message_done(case_id, said_recorded(result), "")
+                return ""
+            problem = said_sent(result, self.tz)(self.language)
+        self._message_done(case_id, None, problem)
+        return problem
+
+    async def confirm_send_again(self, case_id: str, draft_id: int) -> None:
+        """A message whose delivery may have reached the customer goes again only once the manager, told
+        what is known of that delivery, confirms."""
+        history = history_of(self.counter.journal, read_draft(self.counter.journal, draft_id))
+        if history.state != UNKNOWN:
+            self._redraw()
+            return
+        refusal = unknown_refusal(history)
+
+        def confirmed(again: object) -> None:
+            if again:
+                self.send_message(case_id, draft_id, str(refusal.facts["channel"]), again=True)
+
+        await self.push_screen(ResendScreen(draft_id, refusal.facts), confirmed)
+
+    def _message_done(self, case_id: str, done: Said | None, problem: str) -> None:
+        screen = next((screen for screen in self.screen_stack
+                       if isinstance(screen, CaseScreen) and screen.case_id == case_id), None)
+        if screen is not None:
+            screen.show_problem(problem)
+            screen.show_done(done)
+        self._redraw()
 
     # -- what the cashier asks for ------------------------------------------------------------------
 
@@ -396,6 +496,18 @@ class CashierApp(App[None]):
             elif message.kind == "escalate":
                 case = self.cases.escalate(message.case_id, reason=fields["reason"], who=fields["who"])
                 done, problem = self._evidence(case)
+            elif message.kind == "message":
+                assert message.draft_id is not None
+                checks.text("outcome", fields["outcome"], limit=checks.LABEL_MAX, required=True)
+                refused = self.record_message(message.case_id, message.draft_id, fields["outcome"],
+                                              channel=fields["channel"], who=checks.who(fields["who"]))
+                if refused:
+                    if form is not None:
+                        form.show_problem(refused)
+                    return
+                if isinstance(self.screen, CaseFormScreen):
+                    await self.pop_screen()
+                return
             elif message.kind == "attempt":
                 case = self.cases.record_attempt(message.case_id, channel=fields["channel"],
                                                  outcome=fields["outcome"], who=fields["who"],
@@ -418,7 +530,7 @@ class CashierApp(App[None]):
             return
         except CaseError as exc:
             if form is not None:
-                form.show_problem(label("app.not_done", self.language, problem=sanitise(exc, single_line=True)))
+                form.show_problem(label("app.not_done", self.language, problem=self._case_refused(exc)))
             return
         if isinstance(self.screen, CaseFormScreen):
             await self.pop_screen()
@@ -514,14 +626,19 @@ class CashierApp(App[None]):
             await self.pop_screen()
             self._redraw()
 
-    async def action_case_form(self, case_id: str, kind: str) -> None:
+    async def action_case_form(self, case_id: str, kind: str, draft_id: int | None = None) -> None:
         try:
             case = self.cases.get(case_id)
         except CaseError as exc:
-            self._problem(label("app.not_done", self.language, problem=sanitise(exc, single_line=True)))
+            self._problem(label("app.not_done", self.language, problem=self._case_refused(exc)))
             return
         await self.push_screen(CaseFormScreen(case.case_id, kind, who=self.operator,
-                                              channel=self.preferred_channel(case)))
+                                              channel=self.preferred_channel(case), draft_id=draft_id))
+
+    def _case_refused(self, error: CaseError) -> str:
+        if isinstance(error, CaseNotFound | CaseAlreadyClosed):
+            return case_refused(error, self.language, self.tz)
+        return sanitise(error, single_line=True)
 
     async def _open_side(self, screen: Screen) -> None:
         """A list opened from the till, or from another list: it replaces any list already open."""

@@ -78,10 +78,12 @@ class CaseChosen(Message):
 
 class CaseFormSubmitted(Message):
     """A contact attempt ("attempt": channel, outcome, who, note) or a closing ("close": resolution, who,
-    note) as typed, for one case."""
+    note) as typed, for one case; or what a person did with one of its messages ("message": channel,
+    outcome, who, and the draft)."""
 
-    def __init__(self, case_id: str, kind: str, fields: dict[str, str]) -> None:
+    def __init__(self, case_id: str, kind: str, fields: dict[str, str], draft_id: int | None = None) -> None:
         super().__init__()
         self.case_id = case_id
         self.kind = kind
         self.fields = fields
+        self.draft_id = draft_id

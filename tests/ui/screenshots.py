@@ -29,8 +29,9 @@ from agent.cases import CaseSettings, CaseStore
 from agent.contacts import ContactStore
 from agent.ui import CashierApp
 from domain.card import MaskedPan
-from domain.effects import OpenCase
+from domain.effects import OpenCase, SaleFacts
 from domain.events import DeviceState, ReaderStatus, record
+from domain.ids import Stan
 from domain.money import Money
 from tests.agent.rig import Rig
 from tests.ui.cashier import burst, screen_lines
@@ -88,14 +89,17 @@ def _opened(rig: Rig, case_id: str, case_type: str, sale: str, amount: str, at: 
 
 
 async def _cases(rig: Rig) -> None:
-    """Three cases opened in the days before, one with its customer's phone (SMS preferred) and two attempts to
-    reach them; one of them since settled."""
+    """Three cases opened in the days before, one with its customer's phone (SMS preferred), the message
+    drafted for them and two attempts to reach them; one of them since settled."""
     await _open_for_business(rig)
     drop = "network_drop-101"
     contact = ContactStore(rig.journal, KEY).record(consent=True, phone="13800138000", channel="sms", case_id=drop)
     _opened(rig, drop, "network_drop", "sale-91", "30.00", datetime(2026, 1, 2, 10, 0, tzinfo=UTC), contact)
     _opened(rig, "receipt_unpaid-102", "receipt_unpaid", "sale-92", "12.50", datetime(2026, 1, 2, 15, 30, tzinfo=UTC))
     _opened(rig, "wrong_card-103", "wrong_card", "sale-93", "58.00", datetime(2026, 1, 4, 11, 0, tzinfo=UTC))
+    sale = SaleFacts("sale-91", Money.parse("30.00"), MaskedPan.parse("411111******1111"), stan=Stan(91),
+                     sent_at=datetime(2026, 1, 2, 9, 58, tzinfo=UTC), response_code=None)
+    rig.counter.outbox.draft(drop, "network_drop.hold_released", sale, contact)
     cases = CaseStore(rig.journal, rig.clock, CASES)
     cases.record_attempt(drop, channel="sms", outcome="sent", who="li", note="已告知冲正进度",
                          at=datetime(2026, 1, 2, 10, 30, tzinfo=UTC))

@@ -1,7 +1,9 @@
-"""Every reason the amount, the contact form, a late payment, the cashier's report or action at the counter, or
-a case's field can be refused for, and every cause of the bank link being down, is said in Chinese with none
-of the English showing, and in English: each refusal raised here for real, one by one, the whole list (a code
-nobody raises here fails the test that compares the lists)."""
+"""Every reason the amount, the contact form, a late payment, the cashier's report or action at the counter, a
+case's field, a case as it stands (not found, already closed) or a message to the customer (the notifier's
+refusals, and why nobody may be told) can be refused for, every reason a case's contact cannot be shown, and
+every cause of the bank link being down, is said in Chinese with none of the English showing, and in English:
+each refusal raised here for real, one by one, the whole list (a code nobody raises here fails the test that
+compares the lists)."""
 
 import re
 from datetime import UTC, datetime, timedelta
@@ -9,9 +11,11 @@ from datetime import UTC, datetime, timedelta
 import phonenumbers
 import pytest
 
-from agent.cases import CaseInputError, CaseSettings, checks
+from agent.cases import CaseAlreadyClosed, CaseError, CaseInputError, CaseNotFound, CaseSettings, CaseStore, checks
+from agent.cases.errors import CASE_REFUSALS as CASE_STATE_REFUSALS
 from agent.cases.errors import REFUSALS as CASE_REFUSALS
-from agent.contacts import ContactError, ContactForm
+from agent.contacts import ContactError, ContactForm, ContactKeyError, ContactStore, ContactUnavailable, crypto
+from agent.contacts.errors import KEY_PROBLEMS, UNAVAILABLE
 from agent.contacts.errors import REFUSALS as CONTACT_REFUSALS
 from agent.contacts.fields import _why_invalid
 from agent.counter import REFUSALS as COUNTER_REFUSALS
@@ -19,11 +23,29 @@ from agent.counter import CounterRefused
 from agent.host import DOWN_CAUSES
 from agent.late_payment import REFUSALS as PAYMENT_REFUSALS
 from agent.late_payment import NotOwed, method_noted
+from agent.notify import SENDING, NotifyError
+from agent.notify.errors import REFUSALS as NOTIFY_REFUSALS
+from agent.notify.sender import UNREACHABLE
 from agent.ui.labels import named
-from agent.ui.reasons import case_problem, contact_problem, counter_problem, link_down, money_problem, payment_problem
+from agent.ui.reasons import (
+    case_problem,
+    case_refused,
+    contact_problem,
+    contact_unreadable,
+    counter_problem,
+    link_down,
+    money_problem,
+    notify_problem,
+    payment_problem,
+    unreachable,
+)
+from domain.card import MaskedPan
+from domain.effects import OpenCase
+from domain.events import record
 from domain.money import REFUSALS as MONEY_REFUSALS
 from domain.money import Money, MoneyError
 from tests.agent import rig as counter_rig
+from tests.agent.desk import Desk
 from tests.ui.cashier import run
 
 LATIN = re.compile(r"[A-Za-z]")
@@ -287,3 +309,110 @@ def test_the_method_a_case_was_paid_later_by_is_read_from_its_note_and_said_in_e
     assert [named("payment", method_noted("paid later: qr"), language) for language in ("zh-CN", "en")] == \
         ["扫码", "QR code"]
     assert method_noted("paid at the desk: qr") is None and method_noted(None) is None
+
+
+def said_both_ways(chinese: str, english: str, facts: dict) -> None:
+    """No Latin left in the Chinese once the facts and the keys (F9) are taken out; no Chinese in the English."""
+    shown = {name: value for name, value in facts.items() if not isinstance(value, datetime)}
+    assert chinese and no_english(re.sub(r"F\d+", "", chinese), shown), chinese
+    assert english and not re.search("[\u4e00-\u9fff]", english), english
+
+
+def refused(call, kind=NotifyError):
+    with pytest.raises(kind) as raised:
+        call()
+    return raised.value
+
+
+def test_every_refusal_of_the_notifier_and_every_reason_nobody_may_be_told_in_both_languages(tmp_path):
+    desk = Desk(tmp_path / "journal.sqlite")
+    notifier = desk.notifier()
+    by_phone = desk.draft(desk.customer(phone="13800138000"))
+    cut_off = desk.draft(desk.customer(email="zhang.san@example.com", channel="email"))
+    desk.journal.append(SENDING, {"draft": cut_off, "case_id": "case-1", "template": "network_drop.hold_released",
+                                  "contact_id": None, "channel": "email", "to": "z***@example.com", "attempt": 1,
+                                  "who": "agent"}, stream="case-1")
+    errors = {
+        "no_draft": lambda: notifier.send(99),
+        "channel_unknown": lambda: notifier.send(by_phone, "fax"),
+        "outcome_unknown": lambda: notifier.record(by_phone, "maybe", who="li"),
+        "unknown": lambda: notifier.send(cut_off),
+        "not_unknown": lambda: notifier.record(by_phone, "received", who="li"),
+        "other_channel": lambda: notifier.record(cut_off, "received", who="li", channel="sms"),
+        "no_address": lambda: notifier.record(by_phone, "sent_by_hand", who="li", channel="email"),
+        "not_configured": lambda: notifier.send(by_phone, "email"),
+    }
+    found = {code: refused(make) for code, make in errors.items()}
+    notifier.record(by_phone, "reached", who="li")
+    found["already_sent"] = refused(lambda: notifier.send(by_phone))
+    assert set(found) == set(NOTIFY_REFUSALS)
+    for code, error in found.items():
+        assert error.code == code
+        said_both_ways(notify_problem(error, "zh-CN", UTC), notify_problem(error, "en", UTC), error.facts)
+    assert notify_problem(found["unknown"], "zh-CN", UTC).startswith(
+        f"消息 {cut_off} 可能已送达顾客：第 1 次通过邮件发往 z***@example.com（自动发送，")
+    assert str(found["unknown"]).startswith(f"draft {cut_off} may have reached the customer")  # the CLI's words
+
+    reasons = {
+        "no_contact": desk.draft(None),
+        "unknown_contact": desk.draft("c-nobody"),
+        "declined": desk.draft(desk.contacts.record_declined(case_id="case-1")),
+    }
+    purged = desk.draft(desk.customer(phone="13900139000"))
+    desk.contacts.purge(timedelta(0), desk.clock.now() + timedelta(days=1))
+    reasons["purged"] = purged
+    for reason, draft in reasons.items():
+        result = notifier.send(draft)
+        assert (result.state, result.reason) == ("refused", reason)
+    assert set(reasons) == set(UNREACHABLE)
+    for reason in UNREACHABLE:
+        said_both_ways(unreachable(reason, "zh-CN"), unreachable(reason, "en"), {})
+    desk.journal.close()
+
+
+def test_a_case_not_found_or_already_closed_is_said_in_both_languages(tmp_path):
+    desk = Desk(tmp_path / "journal.sqlite")
+    cases = CaseStore(desk.journal, desk.clock)
+    found: dict[str, CaseError] = {"not_found_none_open": refused(lambda: cases.get("declined-9"), CaseNotFound)}
+    for case_id in ("declined-1", "network_drop-2"):
+        opened = OpenCase(case_id, case_id.rpartition("-")[0], ("sale-1",), Money.parse("5.00"),
+                          MaskedPan.parse("411111******1111"))
+        desk.journal.append("case_opened", record(opened)[1], stream="sale-1")
+    found["not_found_near"] = refused(lambda: cases.get("declined-9"), CaseNotFound)
+    found["not_found"] = refused(lambda: cases.get("zzz"), CaseNotFound)
+    cases.close("declined-1", resolution="paid", who="li")
+    found["already_closed"] = refused(lambda: cases.close("declined-1", resolution="paid", who="li"),
+                                      CaseAlreadyClosed)
+    found["closed_no_escalation"] = refused(lambda: cases.escalate("declined-1", reason="late", who="li"),
+                                            CaseAlreadyClosed)
+    assert set(found) == set(CASE_STATE_REFUSALS)
+    for code, error in found.items():
+        assert error.code == code
+        said_both_ways(case_refused(error, "zh-CN", UTC), case_refused(error, "en", UTC), error.facts)
+    assert case_refused(found["not_found_near"], "zh-CN", UTC) == "没有跟进事项 declined-9；是不是 declined-1？"
+    assert case_refused(found["already_closed"], "zh-CN", UTC).endswith("结案（已付款，经办 li）")
+    desk.journal.close()
+
+
+def test_every_reason_a_cases_contact_cannot_be_shown_is_said_in_both_languages(tmp_path):
+    desk = Desk(tmp_path / "journal.sqlite")
+    contacts = desk.contacts
+    found: dict[str, Exception] = {"unknown_id": refused(lambda: contacts.get("c-nobody"), ContactUnavailable)}
+    declined = contacts.record_declined(case_id="case-1")
+    found["declined"] = refused(lambda: contacts.update(declined, consent=True, phone="13800138000"),
+                                ContactUnavailable)
+    held = desk.customer(phone="13800138000")
+    found["wrong_key"] = refused(lambda: ContactStore(desk.journal, b"x" * 32).get(held), ContactKeyError)
+    data_key = crypto.new_data_key()  # details sealed for one contact, found under another's id
+    nonce, sealed = crypto.seal(data_key, held, b"{}")
+    found["altered"] = refused(lambda: crypto.open_sealed(data_key, "c-other", nonce, sealed), ContactKeyError)
+    with desk.journal.transaction():
+        desk.journal.execute("DELETE FROM data_keys")
+    found["key_missing"] = refused(lambda: contacts.get(held), ContactKeyError)
+    contacts.purge(timedelta(0), desk.clock.now() + timedelta(days=1))
+    found["purged"] = refused(lambda: contacts.update(held, consent=True, phone="13800138000"), ContactUnavailable)
+    assert set(found) == set(UNAVAILABLE) | set(KEY_PROBLEMS)
+    for code, error in found.items():
+        assert error.code == code  # type: ignore[attr-defined]
+        said_both_ways(contact_unreadable(error, "zh-CN"), contact_unreadable(error, "en"), {})  # type: ignore[arg-type]
+    desk.journal.close()
