@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from agent.commands.contacts import KEY_ENV_VAR
 from agent.contacts import ContactKeyError, ContactStore
@@ -86,22 +86,24 @@ def run(args: argparse.Namespace, settings) -> int:
             # Until the config file has a [notify] section, the settings carry none: outbox only.
             notify = settings.notify
             notifier = Notifier(journal, journal.clock, contacts, notify)
+            args.zone = settings.cases.zone  # times are shown in the store's zone
             return _COMMANDS[args.outbox_command](notifier, args)
     except (JournalError, KeyFileError, ContactKeyError, NotifyError) as exc:
         print(f"recoup outbox: {exc}", file=sys.stderr)
         return 1
 
 
-def _local(at: datetime) -> str:
-    return at.astimezone().strftime("%Y-%m-%d %H:%M")
+def _local(at: datetime, zone: tzinfo | None) -> str:
+    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 def _list(notifier: Notifier, args: argparse.Namespace) -> int:
     rows = notifier.drafts()
     for row in rows:
         tries = [f"{row.attempts} tr{'y' if row.attempts == 1 else 'ies'}"] if row.attempts else []
-        then = [f"next {_local(row.retry_at)}"] if row.retry_at else []
-        print(f"{row.draft_id:>5}  {row.case_id:<16} {_local(row.drafted_at)}  {row.template:<34} {row.state:<8} "
+        then = [f"next {_local(row.retry_at, args.zone)}"] if row.retry_at else []
+        drafted = _local(row.drafted_at, args.zone)
+        print(f"{row.draft_id:>5}  {row.case_id:<16} {drafted}  {row.template:<34} {row.state:<8} "
               f"{row.channel or '-':<7} {row.to or '-':<22} {', '.join(tries + then)}".rstrip())
     counts = ", ".join(f"{sum(row.state == state for row in rows)} {state}" for state in STATES)
     print(f"{len(rows)} draft(s): {counts}")
@@ -129,14 +131,14 @@ def _show(notifier: Notifier, args: argparse.Namespace) -> int:
 
 def _send(notifier: Notifier, args: argparse.Namespace) -> int:
     result = notifier.send(args.draft, args.channel, who=args.who, again=args.again)
-    print(_said(result))
+    print(_said(result, args.zone))
     return 0 if result.state in ("sent", "outbox") else 1
 
 
 def _record(notifier: Notifier, args: argparse.Namespace) -> int:
     result = notifier.record(args.draft, args.outcome, who=args.who, channel=args.channel)
     if result.state == "refused":
-        print(_said(result))
+        print(_said(result, args.zone))
         return 1
     print(f"recorded draft {result.draft_id}: {result.outcome} by {result.channel} {result.to} "
           f"(attempt {result.attempt}, {args.who})")
@@ -145,13 +147,13 @@ def _record(notifier: Notifier, args: argparse.Namespace) -> int:
 
 def _retry(notifier: Notifier, args: argparse.Namespace) -> int:
     for result in notifier.retry_due():
-        print(_said(result))
+        print(_said(result, args.zone))
     due = notifier.next_retry_at()
-    print(f"next retry at {_local(due)}" if due else "no retries pending")
+    print(f"next retry at {_local(due, args.zone)}" if due else "no retries pending")
     return 0
 
 
-def _said(result: SendResult) -> str:
+def _said(result: SendResult, zone: tzinfo | None) -> str:
     draft = f"draft {result.draft_id}"
     if result.state == "sent":
         return f"sent {draft} by {result.channel} to {result.to} (attempt {result.attempt})"
@@ -160,7 +162,7 @@ def _said(result: SendResult) -> str:
     if result.state == "outbox":
         return (f"{draft} stays in the outbox for a person to do: call or send it by hand to {result.to}, then "
                 f"`recoup outbox record {result.draft_id} --outcome reached` (or no_answer, sent_by_hand, ...)")
-    then = (f"next try at {_local(result.retry_at)}" if result.retry_at
+    then = (f"next try at {_local(result.retry_at, zone)}" if result.retry_at
             else f"given up after attempt {result.attempt}")
     return f"{draft} not sent by {result.channel} to {result.to or '-'}: {result.error}; {then}"
 

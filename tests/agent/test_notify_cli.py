@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import base64
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from agent.commands import outbox
 from agent.commands.contacts import KEY_ENV_VAR
 from agent.notify import NotifySettings
+from domain.clock import VirtualClock
 from tests.agent.desk import E164, EMAIL, KEY, PHONE, CrashingRelay, Desk, down, mail_relay
 
 
@@ -27,6 +29,7 @@ def settings(tmp_path, monkeypatch):
     monkeypatch.setenv(KEY_ENV_VAR, base64.b64encode(KEY).decode())
     return SimpleNamespace(journal=SimpleNamespace(path=tmp_path / "journal.sqlite"),
                            contacts=SimpleNamespace(key_file=tmp_path / "contact.key", default_region="CN"),
+                           cases=SimpleNamespace(zone=None),
                            notify=down())
 
 
@@ -173,3 +176,10 @@ def test_every_subcommand_has_help(capsys):
         with pytest.raises(SystemExit):
             run(SimpleNamespace(notify=NotifySettings()), command, "--help")
         assert "usage: recoup outbox" in capsys.readouterr().out
+
+
+def test_list_shows_when_in_the_stores_time_zone(settings, drafts, output):
+    settings.cases.zone = ZoneInfo("Pacific/Kiritimati")  # UTC+14: the drafts' time and date as the store reads them
+    assert run(settings, "list") == 0
+    drafted = VirtualClock().now().astimezone(settings.cases.zone).strftime("%Y-%m-%d %H:%M")
+    assert all(drafted in line for line in output()[0].splitlines()[:3])
