@@ -145,6 +145,7 @@ class SafQueue:
 
     def record_refused(self, reversal_id: str, response_code: str, reason: str) -> None:
         """The acquirer refused the reversal for good: it leaves the queue and is never sent again."""
-        (sale_id,), = self._journal.query("SELECT sale_id FROM saf WHERE reversal_id = ?", (reversal_id,))
-        self._journal.append(REFUSED, {"reversal_id": reversal_id, "response_code": response_code,
-                                       "reason": reason}, stream=sale_id)
+        (sale_id, original), = self._journal.query("SELECT sale_id, original FROM saf WHERE reversal_id = ?",
+                                                   (reversal_id,))
+        self._journal.append(REFUSED, {"reversal_id": reversal_id, "stan": json.loads(original)["11"],
+                                       "response_code": response_code, "reason": reason}, stream=sale_id)
