@@ -287,13 +287,13 @@ class Counter:
     @property
     def pause_cause(self) -> str | None:
         """Why card payments are paused, as the banner words it (agent.ui.reasons.link_down): the link's cause
-        while it is down, "back" while it is up again but has not held long enough to trust; None when card
-        payments are not paused."""
+        while it is down (None if no host service saw one), "back" while it is up again but has not held long
+        enough to trust; None when card payments are not paused."""
         if self.screen.card_payments_paused is None:
             return None
-        if self.host is None:
-            return "down"
-        return "back" if self.host.up else self.host.down_cause
+        if self.screen.link_up:
+            return "back"
+        return self.host.down_cause if self.host is not None else None
 
     def flow_of(self, sale_id: str) -> Flow | None:
         """The live flow that has this sale now (sale, then a failure flow after a hand-over)."""
