@@ -285,6 +285,17 @@ class Counter:
                 return flow
         return None
 
+    @property
+    def pause_cause(self) -> str | None:
+        """Why card payments are paused, as the banner words it (agent.ui.reasons.link_down): the link's cause
+        while it is down (None if no host service saw one), "back" while it is up again but has not held long
+        enough to trust; None when card payments are not paused."""
+        if self.screen.card_payments_paused is None:
+            return None
+        if self.screen.link_up:
+            return "back"
+        return self.host.down_cause if self.host is not None else None
+
     def flow_of(self, sale_id: str) -> Flow | None:
         """The live flow that has this sale now (sale, then a failure flow after a hand-over)."""
         for flow in self.flows.values():

@@ -10,9 +10,10 @@ from typing import Any
 
 FLOW_SAVED = "flow_saved"
 # States in which a flow has nothing more to do at the counter; it leaves the live set once there. A
-# declined sale whose customer left is followed up as a case, not by a flow.
+# declined sale whose customer left, or a charge the acquirer settled before its reversal came, is followed
+# up as a case, not by a flow.
 FINISHED = frozenset({"APPROVED", "CANCELLED", "HANDED_OVER", "HANDED_BACK", "RESOLVED", "PAID_OTHERWISE",
-                      "CARD_RESUMED", "CASE_OPENED", "PRINTED", "E_RECEIPT", "NO_RECEIPT",
+                      "CARD_RESUMED", "CHARGE_STANDS", "CASE_OPENED", "PRINTED", "E_RECEIPT", "NO_RECEIPT",
                       "DONE", "NOT_WRONG", "PAID_AFTER_ALL"})
 
 

@@ -11,6 +11,7 @@ printed puts that receipt in doubt.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +19,15 @@ from agent.config import HostSettings
 from agent.journal import Journal
 from agent.saf import SafQueue
 from domain.clock import Clock
-from domain.events import LinkDown, LinkUp, ReversalAcknowledged, ReversalFailed, record
+from domain.events import (
+    LINK_DOWN_CAUSES,
+    LinkDown,
+    LinkUp,
+    ReversalAcknowledged,
+    ReversalFailed,
+    ReversalRefused,
+    record,
+)
 from domain.ids import Stan
 from domain.money import Money
 from drivers.errors import LocalProtocolError, RemoteProtocolError
@@ -30,12 +39,15 @@ from drivers.host.messages import Terminal, journal_safe, parse_response, revers
 SAF_TAG = "saf:"
 SAF_BACKOFF = (2.0, 5.0, 10.0, 30.0, 60.0)  # seconds between reversal attempts; the last repeats
 # 0410 codes that end a reversal: done (00), or the acquirer has no such authorization to release (25).
-# Anything else (96 system malfunction, …) means nothing was released: the reversal stays queued.
 REVERSAL_DONE = frozenset({"00", "25"})
+# 0410 codes that end it the other way: the acquirer will never reverse this original — 12, invalid
+# transaction, is its answer for one it has already settled. The charge stands; resending is pointless.
+# Anything else (96 system malfunction, …) means nothing was released yet: the reversal stays queued.
+REVERSAL_REFUSED = frozenset({"12"})
 _QUIET = (hostlink.LinkAlive,)  # every few seconds; the link's state changes are journaled instead
-# Why the link is down, as the cashier's screen names it: no connection could be made since it was last up,
-# the bank stopped answering (or answered garbage) on an open connection, or the connection was lost.
-DOWN_CAUSES = ("unreachable", "unanswered", "lost")
+# Why the link is down, as the cashier's screen names it (domain.events.LINK_DOWN_CAUSES): all but "down",
+# which says only that nothing more is known.
+DOWN_CAUSES = tuple(cause for cause in LINK_DOWN_CAUSES if cause != "down")
 
 
 def last_stan(journal: Journal) -> int:
@@ -117,6 +129,8 @@ class HostService:
         if isinstance(event, hostlink.LinkAlive):
             self.round_trip_ms = round(event.round_trip_s * 1000, 1)
         self._note_cause(event)
+        if isinstance(event, LinkDown):
+            event = dataclasses.replace(event, cause=self.down_cause or "down")
         if not isinstance(event, _QUIET) and tag != hostlink.ECHO_TAG:
             kind, payload = record(event)
             self._journal.append(f"host_{kind}" if not kind.startswith("link") else kind, payload,
@@ -160,8 +174,12 @@ class HostService:
             return  # an answer after we gave up on that attempt: journaled above, nothing more
         if isinstance(event, hostlink.Response):
             code = event.response.get("39", "")
-            waiting.set_result(("answered", code) if code in REVERSAL_DONE
-                               else ("failed", f"the acquirer refused the reversal with code {code or 'none'}"))
+            if code in REVERSAL_DONE:
+                waiting.set_result(("answered", code))
+            elif code in REVERSAL_REFUSED:
+                waiting.set_result(("refused", code))
+            else:
+                waiting.set_result(("failed", f"the acquirer refused the reversal with code {code or 'none'}"))
         elif isinstance(event, hostlink.RequestTimedOut):
             waiting.set_result(("failed", "no answer in time"))
         elif isinstance(event, hostlink.RequestUnanswered):
@@ -193,6 +211,12 @@ class HostService:
                 failures = 0
                 self.saf.record_acknowledged(head.reversal_id, {"response_code": detail})
                 self._on_event(ReversalAcknowledged(head.sale_id, original_stan))
+                continue
+            if outcome == "refused":
+                failures = 0
+                self.saf.record_refused(head.reversal_id, detail, f"the acquirer refused the reversal for good "
+                                        f"with code {detail}: it had already settled the charge")
+                self._on_event(ReversalRefused(head.sale_id, original_stan, detail))
                 continue
             failures += 1
             self.saf.record_unanswered(head.reversal_id, detail)

@@ -3,8 +3,10 @@
 Money rule 1 says an authorization whose outcome is unknown is never forgotten. So a reversal is an
 event before it is a message: queued in the same journal as the sale, attempted one at a time, each
 attempt journaled before its bytes leave (0400 first, 0401 for every repeat), and only an answer from
-the acquirer takes it off the queue. A restart finds the queue in the journal exactly as it was.
-The card number is not in the queue — the reversal names the original by STAN, terminal and time.
+the acquirer takes it off the queue: an acknowledgement, or a refusal the acquirer means for good (the
+original was already settled, so there is no hold left to release and the charge stands). A restart
+finds the queue in the journal exactly as it was. The card number is not in the queue — the reversal
+names the original by STAN, terminal and time.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ QUEUED = "reversal_queued"
 ATTEMPT = "reversal_attempt"
 UNANSWERED = "reversal_unanswered"
 ACKNOWLEDGED = "reversal_acknowledged"
+REFUSED = "reversal_refused"
 ESCALATED = "reversal_escalated"
 
 # What of the original request a reversal needs; field 2 and 35 (card data) are never kept.
@@ -87,6 +90,9 @@ class SafProjection:
         elif kind == ACKNOWLEDGED:
             db.execute("UPDATE saf SET state = 'acknowledged', updated_at = ? WHERE reversal_id = ?",
                        (at, payload["reversal_id"]))
+        elif kind == REFUSED:
+            db.execute("UPDATE saf SET state = 'refused', last_error = ?, updated_at = ? WHERE reversal_id = ?",
+                       (payload["reason"], at, payload["reversal_id"]))
 
 
 class SafQueue:
@@ -136,3 +142,10 @@ class SafQueue:
     def record_acknowledged(self, reversal_id: str, response: dict[str, Any]) -> None:
         (sale_id,), = self._journal.query("SELECT sale_id FROM saf WHERE reversal_id = ?", (reversal_id,))
         self._journal.append(ACKNOWLEDGED, {"reversal_id": reversal_id, "response": response}, stream=sale_id)
+
+    def record_refused(self, reversal_id: str, response_code: str, reason: str) -> None:
+        """The acquirer refused the reversal for good: it leaves the queue and is never sent again."""
+        (sale_id, original), = self._journal.query("SELECT sale_id, original FROM saf WHERE reversal_id = ?",
+                                                   (reversal_id,))
+        self._journal.append(REFUSED, {"reversal_id": reversal_id, "stan": json.loads(original)["11"],
+                                       "response_code": response_code, "reason": reason}, stream=sale_id)

@@ -77,9 +77,19 @@ class HostResponse:
     auth_code: str | None = None
 
 
+# Why the acquirer link is down, in the words the cashier is given for it: no connection could be made since
+# it was last up (unreachable), the bank stopped answering, or answered garbage, on an open connection
+# (unanswered), the connection was lost (lost); down when nothing more is known.
+LINK_DOWN_CAUSES = ("unreachable", "unanswered", "lost", "down")
+
+
 @dataclass(frozen=True)
 class LinkDown:
+    """The link went down. `reason` is the link's own account, in English, for the journal and the log;
+    `cause` (one of LINK_DOWN_CAUSES) is what a screen puts into the cashier's language."""
+
     reason: str
+    cause: str = "down"
 
 
 @dataclass(frozen=True)
@@ -155,6 +165,16 @@ class ReversalAcknowledged:
 
     sale_id: str
     stan: Stan
+
+
+@dataclass(frozen=True)
+class ReversalRefused:
+    """The acquirer will not reverse the authorization `stan`, for good (0410 with 12: it had already
+    settled the charge). The charge stands; sending the reversal again would change nothing."""
+
+    sale_id: str
+    stan: Stan
+    response_code: str
 
 
 @dataclass(frozen=True)

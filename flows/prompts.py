@@ -4,6 +4,9 @@ A flow only names a prompt and gives its facts (`ShowPrompt`); the cashier app r
 cashier's language. The catalogue is checked as it loads — both languages present, the same
 placeholders in each, every action known — so a broken edit fails loudly on the first render, naming
 the prompt, instead of showing a half-translated screen.
+
+A fact that is a code (why the bank link is down: `cause = "unreachable"`) is never shown as the code:
+the catalogue's `words` table gives it in each language, so a Chinese screen carries no English word.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ class Prompt:
 class Catalogue:
     prompts: dict[str, Prompt]
     actions: dict[str, Action]
+    words: dict[str, dict[str, dict[str, str]]]  # fact name -> code -> language -> what is shown
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,21 @@ def parse(text: str, source: str = "prompts.toml") -> Catalogue:
         raise PromptCatalogueError(f"{source}: {exc}") from None
     actions = {name: _action(source, name, item) for name, item in data.get("actions", {}).items()}
     prompts = {pid: _prompt(source, pid, item, actions) for pid, item in data.get("prompts", {}).items()}
-    return Catalogue(prompts, actions)
+    words = {fact: _words(source, fact, item) for fact, item in data.get("words", {}).items()}
+    return Catalogue(prompts, actions, words)
+
+
+def _words(source: str, fact: str, item: Any) -> dict[str, dict[str, str]]:
+    where = f"{source}: words.{fact}"
+    if not isinstance(item, dict) or not item:
+        raise PromptCatalogueError(f"{where}: needs one entry per code, e.g. lost = {{ zh-CN = \"…\", en = \"…\" }}")
+    words = {}
+    for code, texts in item.items():
+        if not isinstance(texts, dict) or not all(isinstance(texts.get(language), str) and texts[language].strip()
+                                                  for language in LANGUAGES):
+            raise PromptCatalogueError(f"{where}.{code}: needs a text in each of {', '.join(LANGUAGES)}")
+        words[code] = {language: texts[language] for language in LANGUAGES}
+    return words
 
 
 def _action(source: str, name: str, item: Any) -> Action:
@@ -138,13 +156,21 @@ def render(prompt: ShowPrompt, language: str = DEFAULT_LANGUAGE, tz: tzinfo | No
     missing = entry.placeholders - prompt.facts.keys()
     if missing:
         raise PromptCatalogueError(f"prompt {prompt.prompt_id!r} needs the fact(s) {', '.join(sorted(missing))}")
-    values = {name: _show(value, tz) for name, value in prompt.facts.items()}
+    values = {name: _word(known, prompt.prompt_id, name, value, language) if name in known.words
+              else _show(value, tz) for name, value in prompt.facts.items()}
     text = entry.texts[language]
     return Screen(
         text.title.format_map(values),
         tuple(step.format_map(values) for step in text.steps),
         tuple((known.actions[name].key, known.actions[name].labels[language], name) for name in entry.actions),
     )
+
+
+def _word(known: Catalogue, prompt_id: str, fact: str, code: Any, language: str) -> str:
+    words = known.words[fact]
+    if code not in words:
+        raise PromptCatalogueError(f"prompt {prompt_id!r}: {fact} {code!r} has no words; known: {', '.join(words)}")
+    return words[code][language]
 
 
 def _show(value: Any, tz: tzinfo | None) -> str:

@@ -88,6 +88,9 @@ def _charges(journal: Journal, ledger: Ledger, terminal: str, result: Audit) -> 
         if answered and answered[1] == VOID_CODE and response.get("39") == "00":
             for key in [key for key in receipts if key[0] == answered[0]]:
                 receipts[key] = 0
+    # A reversal the acquirer refused for good (it had settled the charge) leaves the agent believing the
+    # charge stands, though no receipt says so: the manager has the case.
+    standing = {(event.stream or "", event.payload["stan"]) for event in journal.events(kind="reversal_refused")}
     stans: dict[str, str] = {}
     for sale, request in requests:
         if request["t"] != SALE:
@@ -101,7 +104,7 @@ def _charges(journal: Journal, ledger: Ledger, terminal: str, result: Audit) -> 
         result.paid[sale] = result.paid.get(sale, 0) + charged
         if request["3"] != PURCHASE:  # a void or refund: what it gave back counts with its sale
             continue
-        believed = receipts.pop((sale, stan), 0)
+        believed = receipts.pop((sale, stan), int(request["4"]) if (sale, stan) in standing else 0)
         if charged != believed:
             broken(f"sale {sale} STAN {stan}: the acquirer holds {charged}, the agent believes {believed} "
                    f"({entry.describe() if entry else 'never reached the acquirer'})")

@@ -242,8 +242,8 @@ class CashierApp(App[None]):
         return status_text(self.counter.screen, round_trip, self.language)
 
     def paused(self) -> Text:
-        cause = self.counter.host.down_cause if self.counter.host is not None else None
-        return paused_text(self.counter.screen.card_payments_paused is not None, cause, self.language)
+        return paused_text(self.counter.screen.card_payments_paused is not None, self.counter.pause_cause,
+                           self.language)
 
     def contact_line(self, matter: Matter) -> str:
         if matter.contact is not None:

@@ -68,8 +68,7 @@ def shown(matter: Matter, language: str, tz: tzinfo | None, note: str = "") -> S
 def cashier_view(desk: Desk, counter: Counter, language: str, tz: tzinfo | None) -> CashierView:
     host = counter.host
     status = status_text(counter.screen, host.round_trip_ms if host is not None else None, language)
-    banner = paused_text(counter.screen.card_payments_paused is not None,
-                         host.down_cause if host is not None else None, language)
+    banner = paused_text(counter.screen.card_payments_paused is not None, counter.pause_cause, language)
     sale, recovery = desk.current_sale(), desk.follow()
     if sale is not None and sale is recovery:
         till = None

@@ -41,7 +41,8 @@ HELP = """commands (answers start with ok or error):
   rule clear                          no overrides, expiry not checked
   link down | link up                 refuse connections (closing the open ones) / accept them again
   ledger [CARD]                       the entries (of one card) and the net charge per card
-  settle [PATH]                       close all batches; write the settlement file to PATH
+  settle [PATH]                       close all batches (the host's cut-over: a reversal of what it
+                                      settled is then refused 12); write the settlement file to PATH
   settlement omit STAN | duplicate STAN | amount STAN AMOUNT | extra STAN AMOUNT | clear
                                       damage the next settlement file (extra: a line for a sale the
                                       terminal never sent)

@@ -22,11 +22,15 @@ from domain.clock import Clock
 from domain.money import NUMERIC, Money
 from drivers.host.codec import Fields
 from simulator.host import rules
-from simulator.host.ledger import APPROVED, CardKey, Entry, Kind, Ledger
+from simulator.host.ledger import APPROVED, CardKey, Entry, Kind, Ledger, Reversal
 
 PROCESSING = {"000000": Kind.SALE, "020000": Kind.VOID, "200000": Kind.REFUND}
 INQUIRY = "330000"  # this project's processing code for a transaction status inquiry (0600)
 CURRENCIES = {numeric: alpha for alpha, numeric in NUMERIC.items()}
+# How a reversal is answered, by what it found; anything else is acknowledged (00): released, a repeat of an
+# acknowledged reversal, or a declined original that held nothing. A settled original is refused with 12
+# (invalid transaction), as acquirers answer a reversal that comes after the charge was settled: it stands.
+REVERSAL_ANSWERS = {Reversal.UNKNOWN: rules.NO_SUCH_RECORD, Reversal.SETTLED: rules.INVALID_TRANSACTION}
 # The request fields a response repeats. A whitelist, so card data and PIN blocks can never be echoed.
 ECHOED = ("3", "4", "7", "11", "12", "13", "22", "25", "37", "41", "42", "49", "70", "74", "76", "86", "88", "90")
 ECHO_TEST = "301"
@@ -178,8 +182,9 @@ class AcquirerCore:
         if code is not None and code != APPROVED:
             return Handled(_reply(request, code),
                            f"reversal{repeat} of STAN {original} refused {code} by override: not applied")
-        outcome = self.ledger.reverse(request["41"], int(original), self.clock.now())
-        return Handled(_reply(request, APPROVED), f"reversal{repeat} of STAN {original}: {outcome}")
+        found, outcome = self.ledger.reverse(request["41"], int(original), self.clock.now())
+        code = REVERSAL_ANSWERS.get(found, APPROVED)
+        return Handled(_reply(request, code), f"reversal{repeat} of STAN {original}: {outcome} ({code})")
 
     def _inquiry(self, request: Fields) -> Handled:
         """Does the sale named by field 90 still take money from the card? Read-only, and no override
@@ -211,8 +216,8 @@ class AcquirerCore:
         entry = self.ledger.entry(first["41"], first["11"]) if approved_0200 else None
         if entry is None or entry.kind is not Kind.SALE:
             return Handled(second, f"answered again with {code}; nothing taken back")
-        outcome = self.ledger.reverse(entry.terminal_id, entry.stan, self.clock.now(),
-                                      why=f"the switch took back its approval and refused with {code}")
+        _, outcome = self.ledger.reverse(entry.terminal_id, entry.stan, self.clock.now(),
+                                         why=f"the switch took back its approval and refused with {code}")
         return Handled(second, f"approval of STAN {entry.stan:06d} taken back ({outcome}), "
                                f"answered again with {code}")
 

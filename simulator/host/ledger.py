@@ -49,6 +49,17 @@ def card_key(card: str | CardKey) -> CardKey:
                      f"of 12 to 19 digits")
 
 
+class Reversal(enum.Enum):
+    """What a reversal found. Only RELEASED changes the ledger; the acquirer's answer depends on it
+    (`simulator.host.core`): 25 for an original it never saw, 12 for one it has already settled."""
+
+    RELEASED = "released"
+    REPEAT = "repeat"  # already reversed: a repeat of an acknowledged reversal
+    DECLINED = "declined"  # the original was declined: nothing held
+    UNKNOWN = "unknown"  # no such original
+    SETTLED = "settled"  # the original is in a closed batch: too late to reverse, the charge stands
+
+
 class Kind(enum.Enum):
     SALE = "sale"  # 0200, processing code 000000
     VOID = "void"  # 0200, processing code 020000: cancels a sale of the open batch
@@ -170,20 +181,20 @@ class Ledger:
         action = {Kind.SALE: "authorized", Kind.VOID: "voided", Kind.REFUND: "refunded"}[entry.kind]
         self._note(entry.at, action if entry.approved else "declined", entry, entry.describe())
 
-    def reverse(self, terminal_id: str, stan: int, at: datetime, *, why: str = "") -> str:
-        """Release an authorization; returns what happened. Unknown, declined, already reversed or
-        already settled originals are left alone: the terminal's reversal is acknowledged either way,
-        so its store-and-forward queue empties, and the ledger still tells the truth. `why` goes into
-        the history when it was not the terminal that asked (the switch took an approval back)."""
+    def reverse(self, terminal_id: str, stan: int, at: datetime, *, why: str = "") -> tuple[Reversal, str]:
+        """Release an authorization; returns what was found and, for the log, what happened. Unknown,
+        declined, already reversed or already settled originals are left alone, and the ledger still tells
+        the truth: a settled charge stands (a refund gives it back, not a reversal). `why` goes into the
+        history when it was not the terminal that asked (the switch took an approval back)."""
         entry = self.entry(terminal_id, stan)
         if entry is None:
-            outcome = "no such transaction: nothing to release"
+            found, outcome = Reversal.UNKNOWN, "no such transaction: nothing to release"
         elif not entry.approved:
-            outcome = f"original was declined {entry.response_code}: nothing to release"
+            found, outcome = Reversal.DECLINED, f"original was declined {entry.response_code}: nothing to release"
         elif entry.reversed:
-            outcome = "already reversed: repeat acknowledged"
+            found, outcome = Reversal.REPEAT, "already reversed: repeat acknowledged"
         elif entry.batch is not None:
-            outcome = "already settled: too late to reverse, refund instead"
+            found, outcome = Reversal.SETTLED, "already settled: too late to reverse, refund instead"
         else:
             entry.reversed = True
             if entry.kind is Kind.VOID:
@@ -192,9 +203,9 @@ class Ledger:
                 sale.voided = False
             detail = entry.describe() + (f" ({why})" if why else "")
             self.history.append(LedgerEvent(at, "reversed", terminal_id, stan, detail))
-            return "released"
+            return Reversal.RELEASED, "released"
         self.history.append(LedgerEvent(at, "reversal ignored", terminal_id, stan, outcome))
-        return outcome
+        return found, outcome
 
     def settle(self, at: datetime, terminal_id: str | None = None) -> list[Entry]:
         """Close the open batch (of one terminal, or all): approved, unreversed entries become settled,

@@ -8,7 +8,15 @@ from agent.config import HostSettings
 from agent.host import HostService, last_stan
 from agent.journal import Journal
 from domain.clock import VirtualClock
-from domain.events import EntryMode, HostResponse, LinkDown, LinkUp, ReversalAcknowledged, ReversalFailed
+from domain.events import (
+    EntryMode,
+    HostResponse,
+    LinkDown,
+    LinkUp,
+    ReversalAcknowledged,
+    ReversalFailed,
+    ReversalRefused,
+)
 from domain.money import Money
 from drivers.host import link as hostlink
 from drivers.host.messages import purchase
@@ -116,6 +124,68 @@ def test_a_reversal_that_goes_unanswered_is_repeated_as_0401_with_the_same_stan(
         assert attempts[0]["11"] == attempts[1]["11"]
         assert rig.acquirer.ledger.net_charge(VISA.pan) == 0
         assert event.stan.value == int(sent["11"])
+
+    run(tmp_path, scenario)
+
+
+@pytest.mark.parametrize(("staging", "answer"), [
+    ("released", "00"),  # charged, not settled: released
+    ("unknown", "25"),  # the request never reached the host: nothing to release, done all the same
+    ("settled", "12"),  # the host settled the charge first: refused for good, the charge stands
+])
+def test_each_answer_to_a_reversal_ends_it_the_way_the_acquirer_means(tmp_path, staging, answer):
+    async def scenario(rig):
+        (rig.acquirer.reset if staging == "unknown" else rig.acquirer.drop_after_request)()
+        sent = rig.sale("sale-9", "45.00")
+        await rig.next(LinkDown)
+        await rig.acquirer.refuse_connections()  # the link stays down while the host does its end of day
+        if staging == "settled":
+            rig.acquirer.ledger.settle(rig.clock.now())
+        rig.service.queue_reversal("sale-9", sent, Money(4500))
+        await rig.acquirer.allow_connections()
+        rig.clock.jump()
+        await rig.next(LinkUp)
+        ended = await rig.next(ReversalAcknowledged, ReversalRefused)
+        assert ended.sale_id == "sale-9" and ended.stan.value == int(sent["11"])
+        assert isinstance(ended, ReversalRefused) == (answer == "12")
+        assert rig.service.saf.pending() == []  # off the queue either way: never sent again
+        (acknowledged_or_refused,) = rig.journal.events(kind="reversal_refused" if answer == "12"
+                                                        else "reversal_acknowledged")
+        assert answer in str(acknowledged_or_refused.payload)
+        assert rig.acquirer.ledger.net_charge(VISA.pan) == (4500 if staging == "settled" else 0)
+        for _ in range(3):  # time passes: no further attempt goes out
+            rig.clock.jump()
+            await asyncio.sleep(0.01)
+        assert len(list(rig.journal.events(kind="reversal_attempt"))) == 1
+        assert rig.service.saf.head() is None
+
+    run(tmp_path, scenario)
+
+
+def test_a_reversal_refused_with_another_code_stays_queued_and_is_sent_again(tmp_path):
+    async def scenario(rig):
+        rig.acquirer.drop_after_request()
+        sent = rig.sale("sale-8", "45.00")
+        await rig.next(LinkDown)
+        rig.acquirer.rules.set_next(1, "96")
+        rig.service.queue_reversal("sale-8", sent, Money(4500))
+        rig.clock.jump()
+        failed = await rig.next(ReversalFailed)
+        assert "96" in failed.reason and rig.service.saf.pending()
+        rig.clock.jump()  # the store-and-forward back-off
+        await rig.next(ReversalAcknowledged)
+
+    run(tmp_path, scenario)
+
+
+def test_the_link_down_passed_on_names_its_cause(tmp_path):
+    async def scenario(rig):
+        rig.acquirer.drop_after_request()
+        rig.sale("sale-7")
+        down = await rig.next(LinkDown)
+        assert down.cause == "lost" == rig.service.down_cause
+        (journaled,) = rig.journal.events(kind="link_down")
+        assert journaled.payload["cause"] == "lost"
 
     run(tmp_path, scenario)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from domain.effects import (
+    CancelTimer,
     CaptureContact,
     EscalateToManager,
     HandOver,
@@ -19,6 +20,7 @@ from domain.effects import (
     ResumeCardPayments,
     SaleFacts,
     ShowPrompt,
+    StartTimer,
 )
 from domain.events import (
     CardRead,
@@ -29,9 +31,13 @@ from domain.events import (
     RequestSent,
     ReversalAcknowledged,
     ReversalFailed,
+    ReversalRefused,
+    TimerFired,
 )
 from domain.ids import Rrn
 from flows import NetworkDropFlow
+from flows.network_drop import CHARGE_STANDS_REASON
+from flows.prompts import render
 from tests.flows.samples import (
     AMOUNT,
     CARD,
@@ -66,13 +72,55 @@ def customer_gone(**config) -> NetworkDropFlow:
     return flow
 
 
-def test_link_lost_while_idle_pauses_card_payments_until_it_is_back():
+def test_link_lost_while_idle_pauses_card_payments_until_it_is_back_and_has_held():
     flow = NetworkDropFlow("N0")
-    assert flow.handle(LinkDown("echo timeout")) == [
-        PauseCardPayments("echo timeout"), ShowPrompt("network.card_paused", {"reason": "echo timeout"})]
-    assert flow.handle(LinkDown("again")) == []
-    assert flow.handle(LinkUp(9.0)) == [ResumeCardPayments(), ShowPrompt("network.card_resumed")]
+    assert flow.handle(LinkDown("connection refused", "unreachable")) == [
+        PauseCardPayments("connection refused"), ShowPrompt("network.card_paused", {"cause": "unreachable"})]
+    assert flow.handle(LinkDown("again", "unreachable")) == []  # the same outage: no second pause
+    assert flow.handle(LinkUp(9.0)) == [StartTimer("N0:link_steady", 10.0)]  # still paused, on the same screen
+    assert flow.state.name == "LINK_BACK"
+    assert flow.prompt() == ShowPrompt("network.card_paused", {"cause": "unreachable"})
+    assert flow.handle(TimerFired("N0:link_steady")) == [ResumeCardPayments(), ShowPrompt("network.card_resumed")]
     assert flow.state.name == "CARD_RESUMED"
+
+
+def test_a_flapping_link_is_one_pause_however_often_it_comes_back_and_drops():
+    flow = NetworkDropFlow("N0", steady_for=5.0)
+    flow.handle(LinkDown("the host closed the connection", "lost"))
+    for _ in range(50):
+        assert flow.handle(LinkUp(3.0)) == [StartTimer("N0:link_steady", 5.0)]
+        assert flow.handle(LinkDown("the host closed the connection", "lost")) == [CancelTimer("N0:link_steady")]
+    assert flow.state.name == "CARD_PAUSED"
+    assert flow.prompt() == ShowPrompt("network.card_paused", {"cause": "lost"})
+    flow.handle(LinkUp(3.0))
+    assert flow.handle(TimerFired("N0:link_steady")) == [ResumeCardPayments(), ShowPrompt("network.card_resumed")]
+
+
+def test_the_paused_prompt_names_the_latest_cause_in_the_cashiers_language():
+    flow = NetworkDropFlow("N0")
+    flow.handle(LinkDown("cannot connect to 127.0.0.1:7002: [Errno 111] Connection refused", "unreachable"))
+    flow.handle(LinkDown("no answer to echo within 2.0 s", "unanswered"))
+    zh, en = (render(flow.prompt(), language) for language in ("zh-CN", "en"))
+    assert "银行没有应答或应答异常" in zh.steps[0]
+    assert not any(char.isascii() and char.isalpha() for char in zh.title + "".join(zh.steps))
+    assert "the bank stopped answering properly" in en.steps[0]
+    assert flow.ctx.link_down_reason == "no answer to echo within 2.0 s"  # the link's words, kept for the log
+
+
+def test_a_paused_flow_saved_before_the_cause_existed_still_resumes_and_says_the_link_is_down():
+    saved = {"flow": "network_drop", "version": 1, "flow_id": "network_drop-3", "state": "CARD_PAUSED",
+             "context": {"sale": None, "max_reversal_failures": 5, "reversal_failures": 0,
+                         "reversal_acknowledged": False, "link_down_reason": "connection refused"}}
+    flow = NetworkDropFlow.from_json(saved)
+    assert flow.prompt() == ShowPrompt("network.card_paused", {"cause": "down"})
+    assert "与银行的连接已断开" in render(flow.prompt(), "zh-CN").steps[0]
+    assert flow.handle(LinkUp(5.0)) == [StartTimer("network_drop-3:link_steady", 10.0)]
+
+
+@pytest.mark.parametrize("bad", [{"link_down_cause": "flaky"}, {"steady_for": 0}, {"steady_for": True}])
+def test_a_context_with_an_unknown_cause_or_no_steady_time_is_refused(bad):
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        NetworkDropFlow("N0", **bad)
 
 
 def test_nothing_charged_says_so_and_offers_the_card_again_only_once_the_link_is_back():
@@ -202,3 +250,58 @@ def test_reversal_news_about_another_transaction_is_not_this_cases():
     flow = customer_gone()
     assert flow.handle(ReversalAcknowledged("S2", STAN)) == []
     assert flow.state.name == "AWAITING_REVERSAL"
+
+
+# -- the acquirer refuses the reversal: it had settled the charge ----------------------------------------
+
+REFUSED = ReversalRefused(SALE_ID, STAN, "12")
+
+
+def charge_stands_effects(effects):
+    """The manager has it at once; nobody is told a hold is released and the case is not closed."""
+    assert EscalateToManager("N1", CHARGE_STANDS_REASON, SENT, 0) in effects
+    assert not [effect for effect in effects if isinstance(effect, Notify | ResolveCase)]
+    assert prompts(effects) == ["network.charge_stands"]
+
+
+def test_refused_after_the_customer_left_escalates_at_once_and_keeps_the_case_open():
+    flow = customer_gone()
+    effects = flow.handle(REFUSED)
+    charge_stands_effects(effects)
+    assert flow.state.name == "CHARGE_STANDS"
+    assert flow.handle(ReversalAcknowledged(SALE_ID, STAN)) == []  # nothing more happens in this flow
+
+
+def test_refused_after_failed_attempts_escalates_again_with_what_happened():
+    flow = customer_gone(max_reversal_failures=2)
+    for _ in range(2):
+        flow.handle(ReversalFailed(SALE_ID, STAN, "96"))
+    assert flow.state.name == "ESCALATED"
+    effects = flow.handle(REFUSED)
+    assert EscalateToManager("N1", CHARGE_STANDS_REASON, SENT, 2) in effects
+    assert prompts(effects) == ["network.charge_stands"]
+
+
+def test_refused_while_the_customer_is_at_the_counter_opens_the_case_for_the_manager():
+    flow = unknown()
+    effects = flow.handle(REFUSED)
+    assert effects[0] == OpenCase("N1", "network_drop", (SALE_ID,), AMOUNT, SENT.masked)
+    charge_stands_effects(effects)
+
+
+def test_refused_while_the_contact_is_taken_goes_to_the_manager_once_the_form_is_done():
+    flow = unknown()
+    flow.handle(action("other_payment"))  # paid in cash too: paid twice, the manager must refund one
+    assert flow.handle(REFUSED) == []
+    effects = flow.handle(action("contact_saved"))
+    assert OpenCase("N1", "network_drop", (SALE_ID,), AMOUNT, SENT.masked, "C1") in effects
+    charge_stands_effects(effects)
+
+
+def test_the_charge_stands_prompt_says_the_card_was_charged_in_both_languages():
+    flow = customer_gone()
+    flow.handle(REFUSED)
+    zh, en = (render(flow.prompt(), language) for language in ("zh-CN", "en"))
+    assert "已被扣款" in "".join(zh.steps) and "退货" in "".join(zh.steps) and "无需再付" in "".join(zh.steps)
+    text = " ".join(en.steps)
+    assert "was charged" in text and "refunded" in text and "owes nothing" in text

@@ -76,6 +76,7 @@ def test_network_drop_recovered_by_keys_with_the_contact_form(tmp_path):
         rig.acquirer.clear_faults()
         await cashier.settle(lambda: rig.flow(sale) is None and rig.drained(), jump=True)
         assert cashier.prompt().startswith("冻结金额已解除，已通知顾客：CNY 30.00")
+        await cashier.settle(lambda: rig.counter.screen.card_payments_paused is None, jump=True)  # the link held
         assert cashier.banner() == ""
         assert "银行 ● 已连接" in cashier.status()
         assert cashier.footer() == {"^T": "返回收银", "F12": "English"}  # finished: nothing left to do but go back

@@ -201,7 +201,7 @@ def test_a_late_payment_refused_is_said_in_chinese_and_in_english(code):
     assert english and not re.search("[\u4e00-\u9fff]", english)
 
 
-@pytest.mark.parametrize("cause", [*DOWN_CAUSES, None])
+@pytest.mark.parametrize("cause", [*DOWN_CAUSES, "back", None])
 def test_every_cause_of_a_link_down_is_said_in_both_languages(cause):
     assert not LATIN.search(link_down(cause, "zh-CN"))
     assert not re.search("[\u4e00-\u9fff]", link_down(cause, "en"))
@@ -215,6 +215,8 @@ def test_the_banner_names_the_cause_the_link_went_down_for(tmp_path):
         assert cashier.banner() == "暂停刷卡：连不上银行"
         await rig.acquirer.allow_connections()
         await cashier.settle(lambda: rig.host.up, jump=True)
+        assert cashier.banner() == "暂停刷卡：网络刚恢复，稳定后再恢复刷卡"  # up, not yet trusted
+        await cashier.settle(lambda: rig.counter.screen.card_payments_paused is None, jump=True)
         assert cashier.banner() == ""
 
         await rig.acquirer.refuse_connections()

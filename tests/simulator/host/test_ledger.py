@@ -53,14 +53,16 @@ def test_a_reversal_with_its_own_stan_matches_the_original_through_field_90(host
     assert host.ledger.net_charge("visa") == 0
 
 
-def test_reversing_a_declined_or_unknown_authorization_is_acknowledged_without_effect(host):
+def test_reversing_a_declined_authorization_is_acknowledged_and_an_unknown_one_is_answered_25(host):
     declined = sale(1, 1051)
     assert answer(host, declined)["39"] == "51"
-    assert answer(host, reversal(declined))["39"] == "00"
-    assert answer(host, reversal(sale(99, 1000)))["39"] == "00"
+    assert answer(host, reversal(declined))["39"] == "00"  # it held nothing: done
+    assert answer(host, reversal(sale(99, 1000)))["39"] == "25"  # unable to locate the original
+    assert answer(host, reversal(sale(99, 1000), repeat=True))["39"] == "25"
     assert host.ledger.net_charge("visa") == 0
     details = [event.detail for event in host.ledger.history if event.action == "reversal ignored"]
-    assert details == ["original was declined 51: nothing to release", "no such transaction: nothing to release"]
+    assert details == ["original was declined 51: nothing to release", "no such transaction: nothing to release",
+                       "no such transaction: nothing to release"]
 
 
 def test_a_reversal_only_matches_its_own_terminal(host):
@@ -209,10 +211,31 @@ def test_settling_closes_the_batch_so_a_stan_may_be_used_again(host):
     assert host.ledger.net_charge("visa") == 3000
 
 
-def test_a_reversal_after_settlement_is_acknowledged_but_too_late(host):
+def test_a_reversal_after_settlement_is_refused_12_and_the_charge_stands(host):
     original = sale(1, 1000)
     answer(host, original)
     answer(host, settlement(2, debits=(1, 1000)))
-    assert answer(host, reversal(original))["39"] == "00"
+    for repeat in (False, True):  # the 0401 gets the same answer: it is not a matter of trying again
+        response = answer(host, reversal(original, repeat=repeat))
+        assert (response["t"], response["39"]) == ("0410", "12")
     assert host.ledger.net_charge("visa") == 1000
+    assert host.ledger.entry(TID, 1).status == "settled"
     assert host.ledger.history[-1].detail == "already settled: too late to reverse, refund instead"
+
+
+def test_a_reversal_after_the_hosts_own_end_of_day_is_refused_too(host):
+    original = sale(1, 1000)
+    answer(host, original)
+    host.ledger.settle(host.clock.now())  # the acquirer's cut-over, not the terminal's 0500
+    assert answer(host, reversal(original))["39"] == "12"
+    assert host.ledger.net_charge("visa") == 1000
+
+
+def test_the_note_of_a_reversal_says_what_it_found_and_the_code_it_answered(host):
+    original = sale(1, 1000)
+    answer(host, original)
+    assert host.handle(reversal(original)).note == "reversal of STAN 000001: released (00)"
+    assert host.handle(reversal(original, repeat=True)).note == \
+        "reversal (repeat) of STAN 000001: already reversed: repeat acknowledged (00)"
+    assert host.handle(reversal(sale(5, 1000))).note == \
+        "reversal of STAN 000005: no such transaction: nothing to release (25)"
