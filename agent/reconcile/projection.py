@@ -1,8 +1,9 @@
 """The two sides reconciliation compares, as tables rebuilt from the journal like every projection.
 
 `card_transactions` is the terminal's side: every financial request (0200) it journaled before the
-wire, what the acquirer answered, and what became of it since — reversed from store-and-forward,
-voided, or cancelled by a NOT PAID slip. Its id is the seq of the request's event, so it survives a
+wire, what the acquirer answered, and what became of it since — reversed from store-and-forward (unless
+the acquirer refused the reversal because it had already settled the original), voided, or cancelled by a
+NOT PAID slip. Its id is the seq of the request's event, so it survives a
 rebuild, and the acquirer's side can point at it.
 
 `settlement_lines` is the acquirer's side: every line of every settlement file read, each already
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from agent.saf import REFUSED as REVERSAL_REFUSED
 from domain.money import NUMERIC
 
 OPENED = "settlement_file_opened"
@@ -42,7 +44,7 @@ def request_key(fields: dict[str, Any]) -> str:
 @dataclass(frozen=True)
 class SettlementProjection:
     name: str = "settlement"
-    version: int = 2
+    version: int = 3
     tables: tuple[str, ...] = ("card_transactions", "settlement_imports", "settlement_lines", "settlement_malformed")
 
     def create(self, db: sqlite3.Connection) -> None:
@@ -123,6 +125,12 @@ class SettlementProjection:
         elif kind == "reversal_queued":
             db.execute("UPDATE card_transactions SET state = 'reversed' WHERE request_key = ?",
                        (request_key(payload["original"]),))
+        elif kind == REVERSAL_REFUSED:
+            # Too late to reverse: the acquirer had settled the original, so the charge stands and is owed to
+            # the merchant like any approved sale (the case for the customer is the network_drop flow's).
+            (sale_id,) = db.execute("SELECT stream FROM events WHERE seq = ?", (seq,)).fetchone()
+            db.execute("UPDATE card_transactions SET state = 'approved' WHERE sale_id = ? AND stan = ? "
+                       "AND state = 'reversed'", (sale_id, payload["stan"]))
         elif kind == "receipt_to_print" and payload["document"].get("type") == "not_paid":
             document = payload["document"]
             db.execute("UPDATE card_transactions SET state = 'not_paid' WHERE sale_id = ? AND stan = ? "
