@@ -151,6 +151,7 @@ class Counter:
         self.printer = printer
         self.screen = Screen()
         self.outbox = Outbox(journal, store_line, zone)
+        self._zone = zone  # the store's: a request's local time and date (fields 12, 13) are the shop's
         self._hasher = hasher
         self._config = {"sale": {"auth_timeout": auth_timeout},
                         "network_drop": {"max_reversal_failures": max_reversal_failures}}
@@ -600,7 +601,7 @@ class Counter:
               build: Callable[[datetime, Any], dict[str, str]]) -> None:
         """Build a request, journal it, send it, and tell the flow: `RequestSent`, or `LinkDown` when nothing
         left. A request that could not be built or journaled is withdrawn before any byte goes out."""
-        at = self.clock.now().astimezone()
+        at = self.clock.now().astimezone(self._zone)
         sent, reason = None, f"the acquirer link is down: the {what} was not sent"
         if self.host is not None and self.host.up:
             try:
@@ -645,7 +646,7 @@ class Counter:
             return
         if effect.document.get("time") is None:
             effect = dataclasses.replace(effect, document={**effect.document,
-                                                           "time": self.clock.now().astimezone().isoformat()})
+                                                           "time": self.clock.now().astimezone(self._zone).isoformat()})
         self.journal.append(TO_PRINT, record(effect)[1], stream=stream)
         if self.printer is not None:
             self._sends.append(lambda: self.printer.submit(effect.receipt_id, stream))

@@ -93,3 +93,20 @@ def test_without_a_zone_configured_the_pcs_own_zone_is_the_stores(tmp_path):
     assert f"on {sent.astimezone():%Y-%m-%d %H:%M}" in text
     text = render("e_receipt.sale", SaleFacts("S-1", Money.parse("1.00"), sent_at=sent), "shop", SHANGHAI)["en"]
     assert "on 2026-01-05 10:00" in text
+
+
+def test_a_request_carries_the_stores_local_time_and_date(tmp_path):
+    """Fields 12 and 13 are the terminal's local time and date: the acquirer (and reconciliation, which takes a
+    sale's day from field 13) reads them as the shop's, whatever zone the PC is set to."""
+    zone = elsewhere()
+    seen = {}
+
+    async def scenario(rig):
+        sale = rig.sale("58.00")
+        await rig.until(lambda: rig.requests(sale), jump=True)
+        seen["request"] = rig.requests(sale)[0]
+        seen["at"] = next(e.at for e in rig.journal.events(stream=sale) if e.kind == "host_request")
+
+    run(tmp_path, scenario, zone=zone)
+    local = seen["at"].astimezone(zone)
+    assert (seen["request"]["12"], seen["request"]["13"]) == (f"{local:%H%M%S}", f"{local:%m%d}")
