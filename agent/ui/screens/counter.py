@@ -20,7 +20,8 @@ class CounterScreen(KeyedScreen):
     BINDINGS = bindings(key("enter", "start_sale", "sale.start", "Enter", priority=True), flow_keys(),
                         key("ctrl+r", "app.recovery", "recovery.open", "^R"),
                         key("ctrl+s", "app.recent_sales", "sales.open", "^S"),
-                        key("ctrl+o", "app.cases", "cases.open", "^O"))
+                        key("ctrl+o", "app.cases", "cases.open", "^O"),
+                        key("ctrl+e", "app.end_of_day", "end_of_day.open", "^E", priority=True))
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
