@@ -71,10 +71,6 @@ class EndOfDay:
     def outcome(self) -> str:
         return self.flow.state.name
 
-    @property
-    def finished(self) -> bool:
-        return self._finished.is_set()
-
     async def run(self, totals: SettlementTotals) -> str:
         """Settle over the link as it is now; returns the outcome (a state of the flow). A link that is
         down is not waited for: the 0500 is not sent and the outcome says so."""

@@ -18,6 +18,7 @@ from agent.ui.sanitise import sanitise
 from agent.ui.screens.base import KeyedScreen, bindings, key
 from agent.ui.view import flow_name, prompt_body, prompt_plain, render, show_fact
 from agent.ui.widgets import Banner, FactsView, Notice, PromptView, StatusBar
+from agent.ui.wrap import Wrapped
 from domain.effects import ShowPrompt
 from domain.money import Money
 
@@ -70,7 +71,7 @@ class EndOfDayScreen(KeyedScreen):
         prompt = app.settlement_prompt
         if prompt is None:
             idle = label("end_of_day.idle", language)
-            self.query_one(PromptView).show(Text(idle), idle, Text())
+            self.query_one(PromptView).show(Wrapped(idle), idle, Text())
         else:
             shown = render(prompt, language, app.tz)
             note = label("end_of_day.running", language) if self.settling else ""
