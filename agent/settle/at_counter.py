@@ -10,7 +10,7 @@ charge still undecided, and the customer at the till comes first. Two kinds of f
 because they wait on the link and not on anyone at the counter: card payments paused while the link is
 down (settling then ends on "no answer" and says to check the network), and a reversal whose customer has
 left (its case waits for store-and-forward, which is exactly what an out-of-balance settlement flushes).
-No sale may start while it runs (`Counter.settling` is set).
+While it runs `Counter.settling` is set, and the cashier app starts no sale.
 """
 
 from __future__ import annotations

@@ -9,8 +9,13 @@ import itertools
 
 import pytest
 
+from agent.config import HostSettings
+from agent.counter import Counter
+from agent.settle.at_counter import CounterEndOfDay, SettleRefused
 from agent.ui.screens import CounterScreen, RecoveryScreen
-from agent.ui.screens.end_of_day import EndOfDayScreen
+from agent.ui.screens.end_of_day import EndOfDayScreen, settle_problem
+from tests.agent import rig as agent_rig
+from tests.agent.rig import HASHER
 from tests.ui.cashier import run
 
 
@@ -225,3 +230,20 @@ def test_refused_while_a_sale_is_under_way_and_no_sale_starts_while_settling(tmp
         assert len(rig.events("sale_started")) == 3
 
     run(tmp_path, scenario, before=before)
+
+
+def test_one_end_of_day_at_a_time_and_none_without_a_link(tmp_path):
+    async def scenario(rig):
+        running = CounterEndOfDay(rig.counter, HostSettings())
+        with pytest.raises(SettleRefused) as again:
+            CounterEndOfDay(rig.counter, HostSettings())
+        assert again.value.code == "settling"
+        assert [settle_problem(again.value, language) for language in ("zh-CN", "en")] == [
+            "正在结算，请等待结果", "Already settling: wait for the outcome"]
+        assert await running.run() == "BALANCED" and rig.counter.settling is None
+
+        with pytest.raises(SettleRefused) as unlinked:
+            CounterEndOfDay(Counter(rig.journal, rig.clock, hasher=HASHER), HostSettings())
+        assert settle_problem(unlinked.value, "en") == "This counter has no acquirer link to settle over"
+
+    agent_rig.run(tmp_path, scenario)
