@@ -42,41 +42,58 @@ def increasing(numbers: list[int]) -> bool:
     return all(a < b for a, b in itertools.pairwise(numbers))
 
 
-@pytest.mark.parametrize(("language", "words"), [
-    ("zh-CN", {"open": "结算", "settle": "结算", "back": "返回收银", "language": "English",
-               "batch": "本批次：消费 2 笔 CNY 70.50，退货 0 笔 CNY 0.00", "first": "首次结算",
-               "none": "没有待上送的冲正", "idle": "按 F5 结算",
-               "outcome": "结算成功，对账平：消费 2 笔 CNY 70.50，退货 0 笔 CNY 0.00",
-               "after": "本批次：消费 0 笔 CNY 0.00", "since": "自上次对账平（"}),
-    ("en", {"open": "End of day", "settle": "Settle", "back": "Back to till", "language": "中文",
-            "batch": "Open batch: 2 sale(s) CNY 70.50, 0 refund(s) CNY 0.00", "first": "first settlement",
-            "none": "No stored reversals waiting", "idle": "Press F5 to settle",
-            "outcome": "Settled, in balance: 2 sale(s) CNY 70.50, 0 refund(s) CNY 0.00",
-            "after": "Open batch: 0 sale(s) CNY 0.00", "since": "since the last balanced settlement ("}),
-])
-def test_balanced_from_the_app_closes_the_batch_on_the_counters_own_link(tmp_path, language, words):
+WORDS = {
+    "zh-CN": {"open": "结算", "settle": "结算", "back": "返回收银", "language": "English",
+              "batch": "本批次：消费 2 笔 CNY 70.50，退货 0 笔 CNY 0.00", "first": "首次结算",
+              "none": "没有待上送的冲正", "idle": "按 F5 结算",
+              "outcome": "结算成功，对账平：消费 2 笔 CNY 70.50，退货 0 笔 CNY 0.00",
+              "after": "本批次：消费 0 笔 CNY 0.00", "since": "自上次对账平（"},
+    "en": {"open": "End of day", "settle": "Settle", "back": "Back to till", "language": "中文",
+           "batch": "Open batch: 2 sale(s) CNY 70.50, 0 refund(s) CNY 0.00", "first": "first settlement",
+           "none": "No stored reversals waiting", "idle": "Press F5 to settle",
+           "outcome": "Settled, in balance: 2 sale(s) CNY 70.50, 0 refund(s) CNY 0.00",
+           "after": "Open batch: 0 sale(s) CNY 0.00", "since": "since the last balanced settlement ("},
+}
+
+
+def test_balanced_from_the_app_closes_the_batch_on_the_counters_own_link(tmp_path):
     async def before(rig):
         await day_of_trade(rig, "58.00", "12.50")
 
+    async def in_both_languages(cashier, check) -> None:
+        """`check(words)` in Chinese, then after F12 in English, and F12 back."""
+        for language in ("zh-CN", "en"):
+            assert cashier.app.language == language
+            check(WORDS[language])
+            await cashier.pilot.press("f12")
+            await cashier.settle()
+
     async def scenario(cashier):
         rig, app = cashier.rig, cashier.app
-        assert cashier.footer()["^E"] == words["open"]
+
+        def before_settling(words):
+            assert cashier.footer() == {"F5": words["settle"], "Esc": words["back"], "F12": words["language"]}
+            batch = app.screen.query_one("#batch").plain
+            assert words["batch"] in batch and words["first"] in batch and words["none"] in batch
+            assert cashier.prompt().startswith(words["idle"])
+
+        def settled_now(words):
+            assert cashier.prompt().startswith(words["outcome"])
+            assert "2." in cashier.prompt() and "recoup reconcile" in cashier.prompt()
+            batch = app.screen.query_one("#batch").plain
+            assert words["after"] in batch and words["since"] in batch  # the next batch starts empty
+            assert cashier.footer()["F5"] == words["settle"]  # settle again, if need be
+
+        assert cashier.footer()["^E"] == WORDS["zh-CN"]["open"]
         await cashier.pilot.press("ctrl+e")  # from the amount field, which has a Ctrl+E of its own
         await cashier.settle()
         assert isinstance(app.screen, EndOfDayScreen)
-        assert cashier.footer() == {"F5": words["settle"], "Esc": words["back"], "F12": words["language"]}
-        batch = app.screen.query_one("#batch").plain
-        assert words["batch"] in batch and words["first"] in batch and words["none"] in batch
-        assert cashier.prompt().startswith(words["idle"])
+        await in_both_languages(cashier, before_settling)
 
         connections = rig.acquirer.connections
         await cashier.pilot.press("f5")
         await cashier.settle(lambda: settled(rig), jump=True)
-        assert cashier.prompt().startswith(words["outcome"])
-        assert ("2." in cashier.prompt()) and "recoup reconcile" in cashier.prompt()
-        batch = app.screen.query_one("#batch").plain
-        assert words["after"] in batch and words["since"] in batch  # the next batch starts empty
-        assert "F5" in cashier.footer()  # settle again, if need be
+        await in_both_languages(cashier, settled_now)
 
         (requested,) = rig.events("settlement_requested")
         flow_id = requested.payload["flow_id"]
@@ -96,8 +113,9 @@ def test_balanced_from_the_app_closes_the_batch_on_the_counters_own_link(tmp_pat
         await cashier.settle(lambda: rig.flow(sale) is None, jump=True)
         assert len(stans(rig)) == 4 and increasing(stans(rig))
         assert rig.audit()[sale] == 990
+        assert cashier.footer()["^E"] == WORDS["zh-CN"]["open"]
 
-    run(tmp_path, scenario, before=before, language=language)
+    run(tmp_path, scenario, before=before)
 
 
 def test_out_of_balance_sends_the_reversal_the_customer_left_behind_then_balances(tmp_path):
