@@ -22,11 +22,12 @@ from agent.counter import Counter
 from agent.settle.end_of_day import EndOfDay
 from agent.settle.totals import batch_totals
 from domain.effects import SettlementTotals, ShowPrompt
+from flows import Flow
 
 # Why end of day will not start now: `SettleRefused.code`, put into words by the screen.
 REFUSALS = ("no_link", "settling", "under_way")
-# Flows that wait on the acquirer link and on no one at the counter (see the module's docstring).
-WAITING_ON_THE_LINK = {"network_drop": frozenset({"CARD_PAUSED", "AWAITING_REVERSAL", "ESCALATED"})}
+# A network drop's states once its customer has left: its case waits on store-and-forward alone.
+CUSTOMER_LEFT = frozenset({"AWAITING_REVERSAL", "ESCALATED"})
 
 
 class SettleRefused(Exception):
@@ -41,8 +42,12 @@ class SettleRefused(Exception):
 
 def under_way(counter: Counter) -> tuple[str, ...]:
     """The flows at the counter that end of day must wait for, oldest first."""
-    return tuple(flow.flow_id for flow in counter.flows.values()
-                 if flow.state.name not in WAITING_ON_THE_LINK.get(flow.name, ()))
+    return tuple(flow.flow_id for flow in counter.flows.values() if not waits_on_the_link(flow))
+
+
+def waits_on_the_link(flow: Flow) -> bool:
+    """A network drop with no sale at stake (card payments paused counter-wide), or whose customer has left."""
+    return flow.name == "network_drop" and (flow.ctx.sale is None or flow.state.name in CUSTOMER_LEFT)
 
 
 class CounterEndOfDay:

@@ -87,11 +87,12 @@ class EndOfDay:
     def device_event(self, event: Any) -> None:
         """What the acquirer link and store-and-forward report, while this end of day runs."""
         if self._draining is not None:
+            if isinstance(event, ReversalFailed | LinkDown):
+                self._stuck(event.reason)
+                return
             if isinstance(event, ReversalAcknowledged):
                 self._draining += 1
-                self._check_drained()
-            elif isinstance(event, ReversalFailed | LinkDown):
-                self._stuck(event.reason)
+            self._check_drained()  # emptied, whatever took the last one off the queue
             return
         if isinstance(event, HostResponse | LinkDown):
             self._feed(event)
