@@ -157,6 +157,8 @@ class Counter:
                         "network_drop": {"max_reversal_failures": max_reversal_failures}}
         self.on_change = on_change
         self.on_prompt = on_prompt
+        # An end of day settling over this counter's link (`agent.settle.at_counter`) hears the link through here.
+        self.settling: Callable[[Any], None] | None = None
         self.flows: dict[str, Flow] = {}
         self._cards: dict[str, tuple[Card, EntryMode]] = {}
         self._timers: dict[str, Timer] = {}
@@ -323,6 +325,8 @@ class Counter:
 
     def device_event(self, event: Any, _seq: int | None = None) -> None:
         """Everything the reader and the acquirer link report comes in here."""
+        if self.settling is not None:
+            self.settling(event)
         if isinstance(event, hostlink.RequestUnanswered):
             flow = self._asking(event.tag, event.request)
             if flow is not None:  # the sale that request was for, and no other

@@ -1,10 +1,14 @@
-"""One end of day: the settlement flow driven over the acquirer link, each step journaled.
+"""One end of day: the settlement flow driven over an acquirer link, each step journaled.
 
 The flow decides; this carries out its effects. The 0500 is journaled before the wire like every
 request (its STAN continues the terminal's), the answer arrives as any answer does, and "send the stored
 reversals" wakes store-and-forward and waits until its queue is empty — or until a reversal fails or
 the link drops, which the flow hears as stuck. Every prompt shown is journaled, and the outcome is a
 `settlement_finished` event that also marks where the next batch starts when it was balanced.
+
+The link is whoever owns it: `recoup settle` opens one of its own for the run (`on_own_link`); the
+cashier app settles over the counter's, so that the STAN sequence and the store-and-forward queue stay
+one (`agent.settle.at_counter`). Either way the link's owner hands what it hears to `device_event`.
 """
 
 from __future__ import annotations
@@ -48,20 +52,18 @@ def next_flow_id(journal: Journal) -> str:
 
 
 class EndOfDay:
-    """The settlement flow and its own link to the acquirer, for as long as one end of day takes."""
+    """The settlement flow on a running acquirer link, for as long as one end of day takes."""
 
-    def __init__(self, journal: Journal, clock: Clock, settings: HostSettings, *, address: tuple[str, int],
-                 on_prompt: Callable[[ShowPrompt], None] | None = None, **link: Any) -> None:
+    def __init__(self, journal: Journal, clock: Clock, settings: HostSettings, host: HostService, *,
+                 on_prompt: Callable[[ShowPrompt], None] | None = None) -> None:
         self.journal = journal
         self.clock = clock
-        self.settings = settings
-        self.host = HostService(journal, clock, settings, address=address, on_event=self.device_event, **link)
+        self.host = host
         self.flow = SettlementFlow(next_flow_id(journal), response_timeout=settings.auth_timeout)
         self.on_prompt = on_prompt
         self._timers: dict[str, Timer] = {}
         self._queue: deque[Any] = deque()
         self._feeding = False
-        self._link_known = asyncio.Event()
         self._finished = asyncio.Event()
         self._draining: int | None = None  # reversals acknowledged while store-and-forward is being emptied
 
@@ -70,15 +72,9 @@ class EndOfDay:
         return self.flow.state.name
 
     async def run(self, totals: SettlementTotals) -> str:
-        """Connect, settle, disconnect; returns the outcome (a state of the flow). The link has its connect
-        timeout, twice over, to come up; without it the 0500 is not sent and the outcome says so."""
-        link = asyncio.create_task(self.host.run())
+        """Settle over the link as it is now; returns the outcome (a state of the flow). A link that is
+        down is not waited for: the 0500 is not sent and the outcome says so."""
         try:
-            waiting = asyncio.ensure_future(self._link_known.wait())
-            sleeping = asyncio.ensure_future(self.clock.sleep(2 * self.settings.connect_timeout))
-            await asyncio.wait({waiting, sleeping}, return_when=asyncio.FIRST_COMPLETED)
-            waiting.cancel()
-            sleeping.cancel()
             self.journal.append(REQUESTED, {"flow_id": self.flow.flow_id} | record(SettlementRequested(totals))[1],
                                 stream=self.flow.flow_id)
             self._feed(SettlementRequested(totals))
@@ -86,20 +82,17 @@ class EndOfDay:
         finally:
             for timer in self._timers.values():
                 timer.cancel()
-            self.host.stop()
-            await link
         return self.outcome
 
     def device_event(self, event: Any) -> None:
-        """What the acquirer link and store-and-forward report."""
-        if isinstance(event, LinkUp | LinkDown):
-            self._link_known.set()
+        """What the acquirer link and store-and-forward report, while this end of day runs."""
         if self._draining is not None:
+            if isinstance(event, ReversalFailed | LinkDown):
+                self._stuck(event.reason)
+                return
             if isinstance(event, ReversalAcknowledged):
                 self._draining += 1
-                self._check_drained()
-            elif isinstance(event, ReversalFailed | LinkDown):
-                self._stuck(event.reason)
+            self._check_drained()  # emptied, whatever took the last one off the queue
             return
         if isinstance(event, HostResponse | LinkDown):
             self._feed(event)
@@ -183,3 +176,34 @@ class EndOfDay:
         timer = self._timers.pop(name, None)
         if timer is not None:
             timer.cancel()
+
+
+async def on_own_link(journal: Journal, clock: Clock, settings: HostSettings, totals: SettlementTotals, *,
+                      address: tuple[str, int], on_prompt: Callable[[ShowPrompt], None] | None = None,
+                      **link: Any) -> EndOfDay:
+    """`recoup settle`, with the agent closed: a link of its own for one end of day — connect, settle,
+    disconnect. The link has its connect timeout, twice over, to come up; without it the 0500 is not sent
+    and the outcome says so. `link` is passed on to the `HostService` (its back-offs)."""
+    known = asyncio.Event()
+    end_of_day: EndOfDay | None = None
+
+    def heard(event: Any) -> None:
+        if isinstance(event, LinkUp | LinkDown):
+            known.set()
+        if end_of_day is not None:
+            end_of_day.device_event(event)
+
+    host = HostService(journal, clock, settings, address=address, on_event=heard, **link)
+    end_of_day = EndOfDay(journal, clock, settings, host, on_prompt=on_prompt)
+    running = asyncio.create_task(host.run())
+    try:
+        waiting = asyncio.ensure_future(known.wait())
+        sleeping = asyncio.ensure_future(clock.sleep(2 * settings.connect_timeout))
+        await asyncio.wait({waiting, sleeping}, return_when=asyncio.FIRST_COMPLETED)
+        waiting.cancel()
+        sleeping.cancel()
+        await end_of_day.run(totals)
+    finally:
+        host.stop()
+        await running
+    return end_of_day

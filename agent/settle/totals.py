@@ -9,6 +9,8 @@ sale until it arrives, which is why "out of balance" most often means "send the 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from agent.journal import Journal
 from domain.effects import SettlementTotals
 from domain.money import Money
@@ -25,6 +27,13 @@ def batch_start(journal: Journal) -> int:
         "AND json_extract(payload, '$.request.t') = '0500' AND stream IN (SELECT stream FROM events "
         "WHERE kind = ? AND json_extract(payload, '$.outcome') = ?)", (FINISHED, BALANCED))
     return seq
+
+
+def last_balanced(journal: Journal) -> datetime | None:
+    """When the acquirer last answered balanced — where the open batch starts; None before the first."""
+    (at,), = journal.query("SELECT MAX(at) FROM events WHERE kind = ? AND json_extract(payload, '$.outcome') = ?",
+                           (FINISHED, BALANCED))
+    return datetime.fromisoformat(at) if at else None
 
 
 def batch_totals(journal: Journal, currency: str) -> SettlementTotals:

@@ -33,6 +33,7 @@ from agent.late_payment import NotOwed, record_late_payment
 from agent.notify import UNKNOWN, Notifier, NotifyError
 from agent.notify.history import history_of, read_draft
 from agent.notify.sender import unknown_refusal
+from agent.settle.at_counter import CounterEndOfDay, SettleRefused
 from agent.ui.desk import Desk, Matter
 from agent.ui.labels import label, named
 from agent.ui.messages import (
@@ -67,6 +68,7 @@ from agent.ui.screens import (
     RecoveryScreen,
     SalesScreen,
 )
+from agent.ui.screens.end_of_day import EndOfDayScreen, SettlementPrompted, SettleRequested, settle_problem
 from agent.ui.screens.resend import ResendScreen
 from agent.ui.view import (
     EntryProblem,
@@ -120,6 +122,7 @@ class CashierApp(App[None]):
         self.desk = Desk()
         self._notifier: Notifier | None = None  # built on first use: the counter may be handed in later
         self.sending: dict[int, str | None] = {}  # messages on their way from here: draft id -> channel
+        self.settlement_prompt: ShowPrompt | None = None  # the end of day's latest, kept once it has ended
         self.set_reactive(CashierApp.language, language)
         self._listened: tuple[Callable[..., Any] | None, Callable[..., Any] | None] | None = None
 
@@ -410,6 +413,9 @@ class CashierApp(App[None]):
     def on_sale_requested(self, message: SaleRequested) -> None:
         screen = self._screen_of(CounterScreen)
         assert screen is not None
+        if self.counter.settling is not None:  # one link, one queue: the settlement has them until it ends
+            screen.show_problem(label("end_of_day.no_sale", self.language))
+            return
         try:
             amount, reference = sale_entry(message.amount, message.reference, self.language)
         except EntryProblem as problem:
@@ -654,3 +660,31 @@ class CashierApp(App[None]):
         if form is not None:
             self.desk.backed_out.add(form.flow_id)
         await self._route()
+
+    # -- end of day (结算) ---------------------------------------------------------------------------
+
+    async def action_end_of_day(self) -> None:
+        if self._screen_of(EndOfDayScreen) is None:
+            await self.push_screen(EndOfDayScreen())
+
+    def on_settle_requested(self, _: SettleRequested) -> None:
+        """Settle over the counter's link, or say in the cashier's words why not now."""
+        screen = self._screen_of(EndOfDayScreen)
+        try:
+            settlement = CounterEndOfDay(self.counter, self.settings.host,
+                                         on_prompt=lambda prompt: self.post_message(SettlementPrompted(prompt)))
+        except SettleRefused as refused:
+            if screen is not None:
+                screen.show_problem(settle_problem(refused, self.language))
+            return
+        self.settlement_prompt = None
+        self.run_worker(self._settle(settlement), group="end_of_day")
+        self._redraw()
+
+    async def _settle(self, settlement: CounterEndOfDay) -> None:
+        await settlement.run()
+        self._redraw()  # the sale key and the settle key are back
+
+    def on_settlement_prompted(self, message: SettlementPrompted) -> None:
+        self.settlement_prompt = message.prompt
+        self._redraw()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from agent.journal import Journal
-from agent.settle.end_of_day import EndOfDay
+from agent.settle.end_of_day import EndOfDay, on_own_link
 from agent.settle.totals import batch_totals
 from domain.money import Money
 from flows.prompts import render
@@ -37,16 +37,15 @@ async def trade(rig: Rig, *amounts: str, dropped: str | None = None) -> list[str
 
 async def end_of_day(rig: Rig, journal: Journal, prompts: list) -> EndOfDay:
     """Settle with the counter closed, as `recoup settle` does; virtual time jumps whenever all is quiet."""
-    run = EndOfDay(journal, rig.clock, rig.settings, address=("127.0.0.1", rig.acquirer.port),
-                   on_prompt=prompts.append, backoff=(1.0,), saf_backoff=(60.0,))
-    task = asyncio.create_task(run.run(batch_totals(journal, "CNY")))
+    task = asyncio.create_task(on_own_link(journal, rig.clock, rig.settings, batch_totals(journal, "CNY"),
+                                           address=("127.0.0.1", rig.acquirer.port), on_prompt=prompts.append,
+                                           backoff=(1.0,), saf_backoff=(60.0,)))
     while not task.done():
         log = len(rig.acquirer.log)
         await asyncio.sleep(QUIET)
         if len(rig.acquirer.log) == log and not task.done():
             rig.clock.jump()
-    await task
-    return run
+    return await task
 
 
 def settle(tmp_path: Path, scenario, *amounts: str, dropped: str | None = None):

@@ -77,7 +77,8 @@ def test_no_totals_from_the_acquirer_is_exit_status_1_with_the_next_step_in_chin
     assert acquirer.call(acquirer.rig.acquirer.control("settlement answer unavailable")).startswith("ok")
     assert run(settings_for(acquirer)) == 1
     out = capsys.readouterr().out
-    assert "银行暂时无法对账（返回码 96）" in out and "  3. 请稍后再次运行 recoup settle" in out
+    assert "银行暂时无法对账（返回码 96）" in out
+    assert "  3. 请稍后再次结算（收银程序中按 Ctrl+E，或运行 recoup settle）" in out
 
 
 def test_refused_while_the_agent_runs_on_the_journal(acquirer, capsys):

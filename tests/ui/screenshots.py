@@ -81,6 +81,14 @@ async def _network_drop(rig: Rig) -> None:
     rig.host.round_trip_ms = None
 
 
+async def _day_of_trade(rig: Rig) -> None:
+    """Open for business, and one more sale: the batch the end of day settles."""
+    await _open_for_business(rig)
+    sale = rig.sale("58.00")
+    await rig.until(lambda: rig.flow(sale) is None)
+    rig.host.round_trip_ms = None
+
+
 def _opened(rig: Rig, case_id: str, case_type: str, sale: str, amount: str, at: datetime,
             contact_id: str | None = None) -> None:
     effect = OpenCase(case_id, case_type, (sale,), Money.parse(amount), MaskedPan.parse("411111******1111"),
@@ -119,7 +127,10 @@ CONTACT_SAVED = Scene("contact-saved", _network_drop,  # phone, then past email,
                       shows="138****8000")
 CASES_LIST = Scene("cases", _cases, keys=("ctrl+o",), shows="receipt_unpaid-102")
 CASE = Scene("case", _cases, keys=("ctrl+o", "enter"), shows="138****8000")
-SCENES = (COUNTER, NETWORK_DROP, CONTACT_FORM, CONTACT_REFUSED, CONTACT_SAVED, CASES_LIST, CASE)
+END_OF_DAY = Scene("end-of-day", _day_of_trade, keys=("ctrl+e", "f5"),  # settled over the counter's link
+                   shows={"zh-CN": "结算成功，对账平", "en": "Settled, in balance"})
+SCENES = (COUNTER, NETWORK_DROP, CONTACT_FORM, CONTACT_REFUSED, CONTACT_SAVED, CASES_LIST, CASE,
+          END_OF_DAY)
 
 
 def _css_paths(paths: str | Path | list[str | Path] | None) -> list[str | Path]:

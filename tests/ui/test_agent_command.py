@@ -1,5 +1,6 @@
 """`recoup agent`: the cashier app on a Station of the built-in simulated devices — the same wiring a shop
-runs with real ones — from a typed amount and a presented card to the receipt on the virtual printer."""
+runs with real ones — from a typed amount and a presented card to the receipt on the virtual printer, and
+the day settled with the built-in acquirer, which holds the batch for as long as the agent runs."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ async def until(pilot, condition, limit: int = 500) -> None:
     raise AssertionError("condition never reached")
 
 
-def test_the_app_takes_a_payment_on_the_simulated_station(tmp_path):
+def test_the_app_takes_a_payment_and_settles_the_day_on_the_simulated_station(tmp_path):
     settings = Settings(journal=JournalSettings(tmp_path / "journal.sqlite"),
                         contacts=ContactSettings(key_file=tmp_path / "contact.key"),
                         cards=CardSettings(hash_key_file=tmp_path / "card-hash.key"))
@@ -39,6 +40,12 @@ def test_the_app_takes_a_payment_on_the_simulated_station(tmp_path):
                 await until(pilot, lambda: len(station.sim.printer.receipts) == 1)
                 assert "交易成功 APPROVED" in station.sim.printer.receipts[0].text
                 assert station.sim.acquirer.ledger.net_charge("visa") == 1234
+
+                await pilot.press("ctrl+e", "f5")
+                await until(pilot, lambda: any(station.journal.events(kind="settlement_finished")))
+                (finished,) = station.journal.events(kind="settlement_finished")
+                assert finished.payload["outcome"] == "balanced"
+                assert [entry.batch is not None for entry in station.sim.acquirer.ledger.entries] == [True]
         finally:
             station.stop()
             await services

@@ -36,7 +36,8 @@ def test_a_clean_sale_from_the_amount_to_approved_and_cancel_on_esc(tmp_path):
     async def scenario(cashier):
         rig, app = cashier.rig, cashier.app
         assert "读卡器 ● 未知" in cashier.status() and "银行 ● 已连接" in cashier.status()
-        assert cashier.footer() == {"Enter": "开始收款", "^S": "最近交易", "^O": "跟进事项", "F12": "English"}
+        assert cashier.footer() == {"Enter": "开始收款", "^S": "最近交易", "^O": "跟进事项", "^E": "结算",
+                                    "F12": "English"}
         assert "请输入金额，按回车开始收款。" in cashier.prompt()
 
         await cashier.type("42.00", "enter")  # in one burst, as a fast cashier or a keyboard wedge sends it
@@ -47,7 +48,7 @@ def test_a_clean_sale_from_the_amount_to_approved_and_cancel_on_esc(tmp_path):
         await cashier.settle(lambda: rig.flow(sale) is None, jump=True)
         assert isinstance(app.screen, CounterScreen)
         assert cashier.prompt().startswith("交易成功：CNY 42.00")
-        assert cashier.footer() == {"Enter": "开始收款", "^S": "最近交易", "^O": "跟进事项",
+        assert cashier.footer() == {"Enter": "开始收款", "^S": "最近交易", "^O": "跟进事项", "^E": "结算",
                                     "F12": "English"}  # nothing to act on
 
         await cashier.type("9.90")  # the next customer; they change their mind
@@ -88,7 +89,7 @@ def test_f12_switches_every_word_to_english_and_back(tmp_path):
         assert app.language == "en"
         assert cashier.prompt().startswith("Ask the customer to swipe, insert or tap: CNY 30.00")
         assert cashier.footer() == {"Enter": "Take payment", "Esc": "Cancel the sale", "^S": "Recent sales",
-                                    "^O": "Cases", "F12": "中文"}
+                                    "^O": "Cases", "F12": "中文"}  # ^E too, out of the footer
         assert cashier.status().startswith("Reader ● unknown")
         screen = "\n".join(cashier.lines())
         assert "Amount" in screen and "Order ref." in screen
@@ -104,7 +105,8 @@ def test_f12_switches_every_word_to_english_and_back(tmp_path):
 
 def test_the_app_can_open_in_english(tmp_path):
     async def scenario(cashier):
-        assert cashier.footer() == {"Enter": "Take payment", "^S": "Recent sales", "^O": "Cases", "F12": "中文"}
+        assert cashier.footer() == {"Enter": "Take payment", "^S": "Recent sales", "^O": "Cases",
+                                    "^E": "End of day", "F12": "中文"}
 
     run(tmp_path, scenario, language="en")
 

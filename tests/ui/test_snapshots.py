@@ -1,9 +1,9 @@
 """Snapshots of the cashier app's main screens at 80x24, in both languages (pytest-textual-snapshot): the
 counter screen with a sale waiting for the card; the recovery screen of a network drop — result unknown,
 do not swipe again; the contact form empty, refusing a phone number inline, and the contact saved and shown
-masked; the manager's cases and one case with the message drafted for its customer and its attempts. The
-scenes are in `tests.ui.screenshots`, on the rig, on a virtual clock from a fixed start, times in UTC, the
-link's round-trip time blank: the same picture on every run.
+masked; the manager's cases and one case with the message drafted for its customer and its attempts; end of
+day after a balanced settlement. The scenes are in `tests.ui.screenshots`, on the rig, on a virtual clock from
+a fixed start, times in UTC, the link's round-trip time blank: the same picture on every run.
 
 After an intended change to the screens, look at the new pictures and accept them:
 
@@ -19,6 +19,7 @@ from tests.ui.screenshots import (
     CONTACT_REFUSED,
     CONTACT_SAVED,
     COUNTER,
+    END_OF_DAY,
     NETWORK_DROP,
     SIZE,
     SceneApp,
@@ -57,4 +58,12 @@ def test_cases_screens(snap_compare, tmp_path, scene, language):
     """The open cases, one overdue; the oldest in full, its contact masked, the message to its customer (by
     hand: no relay is set) with its exact text, its attempts the latest first."""
     app = SceneApp(scene, tmp_path / "journal.sqlite", language=language)
+    assert snap_compare(app, run_before=app.play, terminal_size=SIZE)
+
+
+@LANGUAGES
+def test_end_of_day_screen(snap_compare, tmp_path, language):
+    """End of day after a balanced settlement: the batch now empty since the settlement, no reversal waiting,
+    the outcome's numbered steps and what to do next (reconcile the settlement file), F5 to settle again."""
+    app = SceneApp(END_OF_DAY, tmp_path / "journal.sqlite", language=language)
     assert snap_compare(app, run_before=app.play, terminal_size=SIZE)

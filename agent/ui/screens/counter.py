@@ -3,8 +3,11 @@ prompt and keys, the devices' status, and a banner while card payments are pause
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Label, Static
 
@@ -17,10 +20,15 @@ from agent.ui.widgets import Banner, Notice, PromptView, StatusBar
 
 
 class CounterScreen(KeyedScreen):
-    BINDINGS = bindings(key("enter", "start_sale", "sale.start", "Enter", priority=True), flow_keys(),
-                        key("ctrl+r", "app.recovery", "recovery.open", "^R"),
-                        key("ctrl+s", "app.recent_sales", "sales.open", "^S"),
-                        key("ctrl+o", "app.cases", "cases.open", "^O"))
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *bindings(key("enter", "start_sale", "sale.start", "Enter", priority=True), flow_keys(),
+                  key("ctrl+r", "app.recovery", "recovery.open", "^R"),
+                  key("ctrl+s", "app.recent_sales", "sales.open", "^S"),
+                  key("ctrl+o", "app.cases", "cases.open", "^O"),
+                  key("ctrl+e", "app.end_of_day", "end_of_day.open", "^E", priority=True)),
+        # Ctrl+E is at hand while a sale shows keys of its own too, out of the footer (no room at 80 columns):
+        # the end-of-day screen then says why it cannot settle yet.
+        Binding("ctrl+e", "app.end_of_day", show=False, priority=True)]
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -72,6 +80,9 @@ class CounterScreen(KeyedScreen):
     def offers(self, action: str, arguments: tuple[object, ...]) -> bool:
         if action == "recovery":
             return bool(self.cashier.desk.recoveries())
+        if action == "end_of_day":  # in the footer unless the sale's own keys need the room
+            matter = self.flow_matter()
+            return matter is None or not matter.actions
         return super().offers(action, arguments)
 
     def show_problem(self, problem: str) -> None:
