@@ -10,7 +10,7 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
-from agent.ui.wrap import NO_END, NO_START, Wrapped, wrap
+from agent.ui.wrap import NO_END, NO_START, Wrapped, lines, wrap
 
 STEP = "向顾客致歉并说明：付款请求已发出，但银行没有回复，暂时无法确认是否扣款。"
 
@@ -23,13 +23,19 @@ token = st.one_of(hanzi, st.tuples(hanzi, closing).map("".join), st.tuples(openi
 
 
 @example("000000000000.", 12)  # a word wider than the line, its full stop at the edge
+@example("款。 .0000000", 12)  # a word that itself starts with a full stop, after a space: the break is the text's
 @given(st.lists(token, max_size=60).map("".join), st.integers(min_value=12, max_value=80))
 def test_no_line_starts_with_closing_or_ends_with_opening_punctuation(text, width):
-    lines = wrap(text, width)
-    assert all(cell_len(line) <= width for line in lines)
-    assert not any(line and line[0] in NO_START for line in lines[1:])
-    assert not any(line and line[-1] in NO_END for line in lines[:-1])
-    assert re.sub(r"\s", "", "".join(lines)) == re.sub(r"\s", "", text)
+    """Unless the text itself put a space there: then the break falls on that space, as in any Latin text."""
+    spans = lines(text, width)
+    shown = [text[start:end] for start, end in spans]
+    assert shown == wrap(text, width)
+    assert all(cell_len(line) <= width for line in shown)
+    assert not any(start < end and text[start] in NO_START and not text[start - 1].isspace()
+                   for start, end in spans[1:])
+    assert not any(start < end and text[end - 1] in NO_END and end < len(text) and not text[end].isspace()
+                   for start, end in spans[:-1])
+    assert re.sub(r"\s", "", "".join(shown)) == re.sub(r"\s", "", text)
 
 
 def test_the_full_stop_goes_down_with_the_character_before_it():
