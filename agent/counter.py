@@ -206,9 +206,9 @@ class Counter:
                                  f"finish it there first", sale_id=sale_id, flows=tuple(live))
         following = records.unpaid_case(self.journal, sale_id)
         if following is not None:
-            case_id, _, state = following.removesuffix(")").partition(" (")  # as records.unpaid_case gives it
-            raise CounterRefused("already_followed", f"case {following} already followed the receipt of sale "
-                                 f"{sale_id}", sale_id=sale_id, case_id=case_id, state=state)
+            case_id, state = following
+            raise CounterRefused("already_followed", f"case {case_id} ({state}) already followed the receipt of "
+                                 f"sale {sale_id}", sale_id=sale_id, case_id=case_id, state=state)
         method = records.taken_back(self.journal, sale_id)
         if method is not None:
             raise CounterRefused("receipt_cancelled", f"sale {sale_id} was taken back by a {method}: its receipt was "

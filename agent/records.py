@@ -58,12 +58,13 @@ def refused_after_approval(journal: Journal, sale_id: str, stan: Stan) -> bool:
         (sale_id, str(stan))))
 
 
-def unpaid_case(journal: Journal, sale_id: str) -> str | None:
-    """The receipt_unpaid case that followed this sale's receipt, open or settled, as "<id> (<state>)"."""
+def unpaid_case(journal: Journal, sale_id: str) -> tuple[str, str] | None:
+    """The receipt_unpaid case that followed this sale's receipt, open or settled: its id, and its state (or
+    how it was resolved)."""
     rows = journal.query("SELECT case_id, COALESCE(resolution, state) FROM cases WHERE case_type = 'receipt_unpaid' "
                          "AND EXISTS (SELECT 1 FROM json_each(sale_ids) WHERE value = ?) ORDER BY opened_at",
                          (sale_id,))
-    return f"{rows[0][0]} ({rows[0][1]})" if rows else None
+    return (rows[0][0], rows[0][1]) if rows else None
 
 
 def taken_back(journal: Journal, sale_id: str) -> str | None:
