@@ -299,7 +299,6 @@ class NetworkDropFlow(Flow):
     def _charge_stands_at_counter(self, event: ReversalRefused) -> None:
         """No case is open yet: it opens now, for the manager, with no contact; details the customer
         leaves later still join it."""
-        self._note_refused(event)
         sale = self.sale
         self.emit(OpenCase(self.flow_id, self.name, (sale.sale_id,), sale.amount, sale.masked))
         self._escalate_charge_stands(event)
